@@ -1,0 +1,93 @@
+"""Save and restore the full state of a training run, so that nothing is lost.
+
+A checkpoint holds G, D, both optimisers, both AMP scalers, the step counters, the
+history, the fixed noise and every random number generator's state: loading it and
+training on gives the same numbers as never having stopped (bit for bit on CPU).
+It contains tensors, numbers, strings, lists and dicts only, and is read with
+``torch.load(weights_only=True)``, which never runs code from the file.
+"""
+
+import os
+import random
+
+import numpy as np
+import torch
+
+FORMAT = 1
+
+
+def _rng_state():
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state):
+    torch.set_rng_state(state["torch"])
+    version, keys, gauss = state["python"]
+    random.setstate((version, tuple(keys), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(gan, path):
+    """Write ``gan``'s full state to ``path`` atomically (a crash never leaves half a file)."""
+    state = {
+        "format": FORMAT,
+        "G": gan.G.state_dict(),
+        "D": gan.D.state_dict(),
+        "opt_G": gan.opt_G.state_dict(),
+        "opt_D": gan.opt_D.state_dict(),
+        "scaler_G": gan.scaler_G.state_dict(),
+        "scaler_D": gan.scaler_D.state_dict(),
+        "step": gan.step,
+        "batches_seen": gan.batches_seen,
+        "data_seed": gan.data_seed,
+        "fixed_z": gan.fixed_z,
+        "fixed_labels": gan.fixed_labels,
+        "history": gan.history.state_dict(),
+        "rng": _rng_state(),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic on POSIX and Windows
+    return path
+
+
+def load_checkpoint(gan, path, *, missing_ok=False):
+    """Restore ``gan`` (built with the same architecture) from ``path``, in place.
+
+    Returns True if loaded; with ``missing_ok=True`` a missing file returns False,
+    so a notebook can say ``load_checkpoint(gan, path, missing_ok=True)`` and train on.
+    """
+    if not os.path.exists(path):
+        if missing_ok:
+            return False
+        raise FileNotFoundError(f"no checkpoint at {path}: train first, or check the path")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a ganlab checkpoint of format {FORMAT}")
+    gan.G.load_state_dict(state["G"])
+    gan.D.load_state_dict(state["D"])
+    gan.opt_G.load_state_dict(state["opt_G"])  # moves optimiser state to the params' device
+    gan.opt_D.load_state_dict(state["opt_D"])
+    for name in ("scaler_G", "scaler_D"):
+        if state[name]:  # empty when saved without AMP (e.g. on a CPU)
+            getattr(gan, name).load_state_dict(state[name])
+    gan.step, gan.batches_seen = state["step"], state["batches_seen"]
+    gan.data_seed = state["data_seed"]
+    gan.fixed_z = state["fixed_z"].to(gan.device)
+    labels = state["fixed_labels"]
+    gan.fixed_labels = None if labels is None else labels.to(gan.device)
+    gan.history.load_state_dict(state["history"])
+    _set_rng_state(state["rng"])
+    return True

@@ -1,0 +1,1 @@
+"""Conditional generators and discriminators: G(z, y), D(x, y)."""

@@ -1,0 +1,1 @@
+"""WGAN-GP critics: no sigmoid, no batch norm."""

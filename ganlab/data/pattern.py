@@ -1,0 +1,14 @@
+"""The 1010 pattern: the smallest real data a GAN can learn (notebook 01)."""
+
+import torch
+
+PATTERN = torch.tensor([1.0, 0.0, 1.0, 0.0])
+
+
+def pattern1010(n, *, generator=None):
+    """(n, 4) noisy copies of 1010: a "1" is U[0.8, 1.0], a "0" is U[0.0, 0.2].
+
+    Values are in [0, 1], for a generator with a sigmoid output.
+    """
+    noise = torch.rand(n, 4, generator=generator) * 0.2  # (n, 4) in [0, 0.2]
+    return PATTERN * 0.8 + noise

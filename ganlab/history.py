@@ -1,0 +1,55 @@
+"""What a training run remembers: one row of numbers per logged step, and snapshots."""
+
+import pandas as pd
+import torch
+
+
+class History:
+    """Logged rows (step, losses, D(x), D(G(z)), seconds, ...) and fixed-noise snapshots.
+
+    ``.frame`` is a pandas DataFrame with one row per logged step.
+    """
+
+    def __init__(self):
+        self.rows = []  # list of {column: float}
+        self.snapshots = []  # list of (step, images) made from the fixed noise
+        self.interrupted = False
+
+    def __len__(self):
+        return len(self.rows)
+
+    def log(self, step, stats, **extra):
+        """Append a row; tensors become Python floats here (one sync per row)."""
+        row = {"step": int(step)}
+        row.update({k: float(v) for k, v in stats.items()})
+        row.update({k: float(v) for k, v in extra.items()})
+        self.rows.append(row)
+        return row
+
+    def snapshot(self, step, images):
+        """Keep a (half-precision, CPU) copy of generated images at ``step``."""
+        self.snapshots.append((int(step), images.detach().to("cpu", torch.float16)))
+
+    @property
+    def frame(self):
+        return pd.DataFrame(self.rows)
+
+    @property
+    def seconds(self):
+        """Training seconds so far (over every call to ``train``, resumes included)."""
+        return self.rows[-1].get("seconds", 0.0) if self.rows else 0.0
+
+    def tail_mean(self, column, frac=0.25):
+        """Mean of ``column`` over the last ``frac`` of the rows: where a run settled."""
+        values = self.frame[column].to_numpy()
+        return float(values[-max(1, int(len(values) * frac)) :].mean())
+
+    def state_dict(self):
+        # Only lists, dicts, floats and tensors: loadable with weights_only=True.
+        snaps = [{"step": s, "images": x} for s, x in self.snapshots]
+        return {"rows": self.rows, "snapshots": snaps, "interrupted": self.interrupted}
+
+    def load_state_dict(self, state):
+        self.rows = list(state["rows"])
+        self.snapshots = [(s["step"], s["images"]) for s in state["snapshots"]]
+        self.interrupted = bool(state["interrupted"])
