@@ -1,0 +1,135 @@
+import os
+import signal
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+import ganlab
+from ganlab.data import pattern1010
+from ganlab.train import batches
+
+
+def params(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def same(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def test_d_step_leaves_g_untouched(make_toy_gan):
+    gan = make_toy_gan()
+    G0, D0 = params(gan.G), params(gan.D)
+    stats = ganlab.d_step(gan, pattern1010(32))
+    assert same(params(gan.G), G0)
+    assert not same(params(gan.D), D0)
+    assert {"loss_D", "D_real", "D_fake"} <= stats.keys()
+
+
+def test_g_step_leaves_d_untouched(make_toy_gan):
+    gan = make_toy_gan()
+    G0, D0 = params(gan.G), params(gan.D)
+    ganlab.g_step(gan, 32)
+    assert same(params(gan.D), D0)
+    assert not same(params(gan.G), G0)
+
+
+def test_seeded_runs_give_identical_losses(make_toy_gan):
+    frames = []
+    for _ in range(2):
+        gan = make_toy_gan(seed=3)
+        frames.append(ganlab.train(gan, pattern1010, batch_size=16, steps=30, progress=False).frame)
+    cols = ["loss_D", "loss_G", "D_real", "D_fake"]
+    assert frames[0][cols].equals(frames[1][cols])
+
+
+def test_steps_is_a_target_so_rerunning_continues(make_toy_gan):
+    gan = make_toy_gan()
+    ganlab.train(gan, pattern1010, steps=10, progress=False)
+    ganlab.train(gan, pattern1010, steps=25, progress=False)
+    assert gan.step == 25 and len(gan.history) == 25
+    assert list(gan.history.frame["step"]) == list(range(1, 26))
+
+
+def test_epochs_budget_counts_passes_over_a_dataset(make_toy_gan):
+    gan = make_toy_gan(n_critic=2)
+    ganlab.train(gan, pattern1010(100), batch_size=10, epochs=3, progress=False)
+    assert gan.batches_seen == 30 and gan.step == 15
+
+
+def test_minutes_budget_stops_on_time(make_toy_gan):
+    gan = make_toy_gan()
+    ganlab.train(gan, pattern1010, minutes=0.5 / 60, progress=False)
+    assert 0 < gan.step and gan.history.seconds < 5
+
+
+def test_train_without_budget_says_how_to_fix(make_toy_gan):
+    with pytest.raises(ValueError, match="steps=, epochs= or minutes="):
+        ganlab.train(make_toy_gan(), pattern1010)
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda x: x,
+    lambda x: TensorDataset(x, torch.zeros(len(x))),
+    lambda x: DataLoader(TensorDataset(x), batch_size=8, shuffle=True, drop_last=True),
+    lambda x: (lambda n: pattern1010(n)),
+])
+def test_train_accepts_every_data_kind(make_toy_gan, wrap):
+    gan = make_toy_gan()
+    ganlab.train(gan, wrap(pattern1010(64)), batch_size=8, steps=5, progress=False)
+    assert gan.step == 5
+
+
+def test_in_memory_epoch_visits_every_sample_once(make_toy_gan):
+    gan = make_toy_gan()
+    x = torch.arange(40.0).repeat(4, 1).T  # (40, 4): row i is all i
+    stream, per_epoch = batches(gan, x, 8)
+    seen = []
+    for _ in range(per_epoch):
+        seen.append(next(stream)[0][:, 0])
+        gan.batches_seen += 1  # as train() does after each D step
+    seen = torch.cat(seen)
+    assert sorted(seen.tolist()) == list(range(40))
+
+
+def test_ctrl_c_stops_after_the_step_and_keeps_history(make_toy_gan, capsys):
+    def press_ctrl_c(gan, row):
+        if gan.step == 7:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    gan = make_toy_gan()
+    history = ganlab.train(gan, pattern1010, steps=100, callbacks=[press_ctrl_c], progress=False)
+    assert history.interrupted and gan.step == 7 and len(history) == 7
+    assert "Stopped at step 7" in capsys.readouterr().out
+    ganlab.train(gan, pattern1010, steps=10, progress=False)  # and it can go on
+    assert gan.step == 10
+
+
+def test_keyboard_interrupt_raised_inside_a_step_keeps_history(make_toy_gan):
+    def interrupt(gan, row):
+        if gan.step == 4:
+            raise KeyboardInterrupt
+
+    gan = make_toy_gan()
+    history = ganlab.train(gan, pattern1010, steps=50, callbacks=[interrupt], progress=False)
+    assert history.interrupted and len(history) == 4
+
+
+def test_snapshots_use_fixed_noise(make_toy_gan):
+    gan = make_toy_gan(n_fixed=5)
+    ganlab.train(gan, pattern1010, steps=20, snapshot_every=10, progress=False)
+    assert [s for s, _ in gan.history.snapshots] == [10, 20]
+    torch.testing.assert_close(gan.history.snapshots[-1][1].float(),
+                               gan.generate(z=gan.fixed_z), atol=1e-3, rtol=0)
+
+
+def test_gradient_penalty_is_logged_when_weighted(make_toy_gan):
+    gan = make_toy_gan(loss=ganlab.WGAN, gp_weight=10.0, n_critic=2)
+    frame = ganlab.train(gan, pattern1010, steps=3, progress=False).frame
+    assert {"gp", "grad_norm"} <= set(frame.columns)
+
+
+def test_conditional_gan_requires_fixed_labels(make_toy_gan):
+    with pytest.raises(ValueError, match="fixed_labels"):
+        make_toy_gan(conditional=True)
