@@ -1,1 +1,121 @@
-"""Conditional generators and discriminators: G(z, y), D(x, y)."""
+"""Conditional generators and discriminators: G(z, y), D(x, y).
+
+A label y is either class ids, int64 (B,) (MNIST digits), or a float (B, K) vector of
+0/1 attributes (faces). ``label_code`` turns both into one float code (B, K): one-hot
+for class ids, unchanged for attributes. (A one-hot code followed by a Linear layer is
+exactly an ``nn.Embedding`` lookup, so we need no separate embedding table.)
+
+G sees [z, code] concatenated; D sees x together with the code: concatenated to the
+flat image (MLP) or broadcast to K constant feature maps stacked onto the image's
+channels (DCGAN). Both players are told y, so D can reject "a good 3 labelled 7" and
+G must draw the requested class to win.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .models import mlp
+
+
+def label_code(y, num_labels):
+    """Class ids (B,) -> one-hot (B, num_labels); attribute vectors (B, K) pass through as float."""
+    if y.dtype in (torch.int64, torch.int32, torch.uint8):
+        return F.one_hot(y.long(), num_labels).float()
+    if y.dim() != 2 or y.shape[1] != num_labels:
+        raise ValueError(f"labels of shape {tuple(y.shape)}: expected (B,) class ids or (B, {num_labels})")
+    return y.float()
+
+
+class CondMLPGenerator(nn.Module):
+    """G(z, y): [z, code] (B, latent_dim + K) -> MLP -> sample (B, *out_shape)."""
+
+    def __init__(self, latent_dim, num_labels, hidden, out_shape, *, act=nn.LeakyReLU, norm=None,
+                 out=nn.Tanh):
+        super().__init__()
+        self.num_labels = num_labels
+        body = mlp(latent_dim + num_labels, *hidden, math.prod(out_shape), act=act, norm=norm, out=out)
+        self.net = nn.Sequential(body, nn.Unflatten(1, tuple(out_shape)))
+
+    def forward(self, z, y):
+        return self.net(torch.cat([z, label_code(y, self.num_labels).to(z.dtype)], dim=1))
+
+
+class CondMLPDiscriminator(nn.Module):
+    """D(x, y): [flat x, code] (B, prod(in_shape) + K) -> MLP -> raw score (B,)."""
+
+    def __init__(self, in_shape, num_labels, hidden, *, act=nn.LeakyReLU, norm=None):
+        super().__init__()
+        self.num_labels = num_labels
+        self.net = mlp(math.prod(in_shape) + num_labels, *hidden, 1, act=act, norm=norm)
+
+    def forward(self, x, y):
+        code = label_code(y, self.num_labels).to(x.dtype)
+        return self.net(torch.cat([x.flatten(1), code], dim=1)).squeeze(1)
+
+
+def _plan(size):
+    """(start side, number of ×2 steps): 28 = 7·2², 32 = 4·2³, 64 = 4·2⁴."""
+    start = 7 if size == 28 else 4
+    steps = round(math.log2(size / start))
+    if start * 2**steps != size:
+        raise ValueError(f"size must be 28 or 4·2^k (32, 64, ...), got {size}")
+    return start, steps
+
+
+class CondDCGANGenerator(nn.Module):
+    """G(z, y) in the DCGAN style: [z, code] -> (width·2^(n-1), s, s) -> n transposed convs
+    (×2 each, batch norm + ReLU) -> tanh image (B, channels, size, size)."""
+
+    def __init__(self, latent_dim, num_labels, *, size=28, channels=1, width=32):
+        super().__init__()
+        self.num_labels = num_labels
+        start, steps = _plan(size)
+        c = width * 2 ** (steps - 1)
+        layers = [nn.Linear(latent_dim + num_labels, c * start * start, bias=False),
+                  nn.Unflatten(1, (c, start, start)), nn.BatchNorm2d(c), nn.ReLU()]
+        for i in range(steps):  # (c, s, s) -> (c/2, 2s, 2s); the last one -> (channels, size, size)
+            last = i == steps - 1
+            c_out = channels if last else c // 2
+            layers.append(nn.ConvTranspose2d(c, c_out, 4, stride=2, padding=1, bias=last))
+            layers += [nn.Tanh()] if last else [nn.BatchNorm2d(c_out), nn.ReLU()]
+            c = c_out
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z, y):
+        return self.net(torch.cat([z, label_code(y, self.num_labels).to(z.dtype)], dim=1))
+
+
+class CondDCGANDiscriminator(nn.Module):
+    """D(x, y) in the DCGAN style: the code is broadcast to K constant maps (B, K, H, W)
+    stacked onto x's channels; strided convs (×½ each, LeakyReLU 0.2) down to the start
+    side, then one linear score (B,). ``norm``: "batch" (DCGAN), "layer" or None (critics)."""
+
+    def __init__(self, num_labels, *, size=28, channels=1, width=32, norm="batch"):
+        super().__init__()
+        self.num_labels = num_labels
+        start, steps = _plan(size)
+        layers, c = [], channels + num_labels
+        for i in range(steps):  # (c, s, s) -> (width·2^i, s/2, s/2)
+            c_out = width * 2**i
+            layers.append(nn.Conv2d(c, c_out, 4, stride=2, padding=1, bias=norm is None or i == 0))
+            if i > 0 and norm == "batch":
+                layers.append(nn.BatchNorm2d(c_out))
+            elif i > 0 and norm == "layer":
+                layers.append(nn.GroupNorm(1, c_out))  # one group = layer norm over (C, H, W)
+            layers.append(nn.LeakyReLU(0.2))
+            c = c_out
+        layers += [nn.Flatten(), nn.Linear(c * start * start, 1), nn.Flatten(0)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x, y):
+        code = label_code(y, self.num_labels).to(x.dtype)  # (B, K)
+        maps = code[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])  # (B, K, H, W)
+        return self.net(torch.cat([x, maps], dim=1))
+
+
+def label_rows(classes, per_row, *, device=None):
+    """Class ids for a grid with one row per requested class: [c0]*per_row + [c1]*per_row + ..."""
+    return torch.as_tensor(classes, device=device).long().repeat_interleave(per_row)
