@@ -1,0 +1,222 @@
+"""CelebA (aligned and cropped faces) through a one-time HDF5 cache.
+
+Sources, in order: the cache ``<root>/celeba_<size>.h5``; torchvision's folder layout
+``<root>/celeba/img_align_celeba/*.jpg``; a zip (``img_align_celeba.zip`` or the Kaggle
+mirror's ``celeba.zip`` / ``archive.zip``) in ``<root>`` or ``<root>/celeba``. Attributes
+come from ``list_attr_celeba.txt`` (or the Kaggle ``.csv``) when present.
+"""
+
+import io
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..paths import data_root
+from .h5cache import H5Images, build_cache
+
+ZIP_NAMES = ("img_align_celeba.zip", "celeba.zip", "archive.zip")
+ATTR_NAMES = ("list_attr_celeba.txt", "list_attr_celeba.csv")
+
+HOW_TO_GET = """CelebA was not found under {root}. ganlab looks for (in this order)
+  {root}/celeba_{size}.h5                        the cache this function builds
+  {root}/celeba/img_align_celeba/*.jpg           torchvision's layout (+ celeba/list_attr_celeba.txt)
+  {root}/img_align_celeba.zip                    a zip you downloaded (+ list_attr_celeba.txt beside it)
+Ways to get it:
+  1. torchvision (e.g. on Colab): pip install gdown, then
+     torchvision.datasets.CelebA("{root}", split="all", download=True).
+     It downloads from Google Drive, which often refuses with a quota error: retry later.
+  2. A mirror, e.g. Kaggle's "jessicali9530/celeba-dataset": put its zip in {root}/.
+  3. By hand from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html ("Align&Cropped
+     Images": img_align_celeba.zip, and Anno/list_attr_celeba.txt) into {root}/.
+Offline, use the stand-in ganlab.data.synthetic_faces(n, size) (drawn faces with labelled
+attributes), and say so wherever it is shown."""
+
+
+def celeba(root=None, size=64, *, limit=None, value_range=(-1.0, 1.0)):
+    """CelebA as an HDF5-backed Dataset of ``(image (3, size, size), attributes (40,))``.
+
+    Images are centre-cropped to a square, resized to `size` and scaled to `value_range`;
+    attributes are float 0/1 (``.attribute_names``), and items are ``(image,)`` when no
+    attribute file exists. `limit` caches only the first `limit` images (by file name).
+    The first call builds the cache (progress bar; an interrupted build resumes);
+    ``.tensors(n)`` loads n items into memory for ``ganlab.train``.
+    """
+    root = Path(root) if root is not None else data_root()
+    cache = root / (f"celeba_{size}.h5" if limit is None else f"celeba_{size}_first{limit}.h5")
+    how = "HDF5 cache"
+    if not cache.exists():
+        source = find_source(root)
+        if source is None:
+            raise FileNotFoundError(HOW_TO_GET.format(root=root, size=size))
+        convert(source, cache, size=size, limit=limit)
+        how = f"HDF5 cache, just built from {source.path}"
+    data = H5Images(cache, value_range=value_range)
+    if data.size != size:
+        raise RuntimeError(f"{cache} holds {data.size}x{data.size} images, not {size}x{size}: "
+                           "delete it and call ganlab.data.celeba() again")
+    print(f"CelebA: {len(data):,} images {size}x{size} from {cache} ({how})")
+    return data
+
+
+def find_source(root):
+    """The folder or zip holding CelebA's JPEGs under `root`, or None."""
+    folder = root / "celeba" / "img_align_celeba"
+    if folder.is_dir():
+        return FolderSource(folder, attr_candidates=[root / "celeba", root])
+    for place in (root, root / "celeba"):
+        for name in ZIP_NAMES:
+            if (place / name).is_file():
+                return ZipSource(place / name, attr_candidates=[place, root / "celeba", root])
+    return None
+
+
+class FolderSource:
+    """JPEG files in a folder, sorted by name."""
+
+    def __init__(self, path, *, attr_candidates=()):
+        self.path = Path(path)
+        self.names = sorted(p.name for p in self.path.glob("*.jpg"))
+        if not self.names:
+            raise RuntimeError(f"{self.path} holds no .jpg files: put CelebA's images there "
+                               "(or remove the empty folder so that a zip is used)")
+        self.attr_file = _first_existing(attr_candidates)
+
+    def read(self, i):
+        return (self.path / self.names[i]).read_bytes()
+
+    def read_attributes(self):
+        return None if self.attr_file is None else (self.attr_file, self.attr_file.read_text())
+
+
+class ZipSource:
+    """JPEG members of a zip (any folder depth), sorted by file name."""
+
+    def __init__(self, path, *, attr_candidates=()):
+        self.path = Path(path)
+        self._zip = _open_zip(self.path)
+        members = [m for m in self._zip.namelist() if "__MACOSX" not in m]
+        jpgs = sorted((m for m in members if m.lower().endswith(".jpg")), key=lambda m: Path(m).name)
+        if not jpgs:
+            raise RuntimeError(f"{self.path} holds no .jpg files: is it CelebA's "
+                               "img_align_celeba.zip?")
+        self.members, self.names = jpgs, [Path(m).name for m in jpgs]
+        self.attr_member = next((m for m in members if Path(m).name in ATTR_NAMES), None)
+        self.attr_file = _first_existing(attr_candidates)
+
+    def read(self, i):
+        try:
+            return self._zip.read(self.members[i])
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
+            raise RuntimeError(f"{self.path} is damaged at {self.members[i]} ({err}): "
+                               "download the zip again") from err
+
+    def read_attributes(self):
+        if self.attr_file is not None:
+            return self.attr_file, self.attr_file.read_text()
+        if self.attr_member is not None:
+            return f"{self.path}:{self.attr_member}", self._zip.read(self.attr_member).decode()
+        return None
+
+
+def _open_zip(path):
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise RuntimeError(f"{path} is not a readable zip ({err}); a truncated download? "
+                           "Delete it and download it again") from err
+
+
+def _first_existing(folders):
+    return next((Path(d) / n for d in folders for n in ATTR_NAMES if (Path(d) / n).is_file()), None)
+
+
+def parse_attributes(where, text, names):
+    """(attribute names, (N, K) uint8 0/1) for the image file `names`, from CelebA's
+    ``list_attr_celeba.txt`` (count, names, then ``file v1 .. vK`` with v = ±1) or the
+    Kaggle ``.csv`` (``image_id,name1,..`` then ``file,v1,..``)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    try:
+        if lines[0].startswith("image_id"):  # csv
+            columns = lines[0].split(",")[1:]
+            rows = [line.split(",") for line in lines[1:]]
+        else:
+            columns = lines[1].split()
+            rows = [line.split() for line in lines[2:]]
+        table = {row[0]: [int(v) > 0 for v in row[1:]] for row in rows}
+        values = np.array([table[name] for name in names], dtype=np.uint8)
+    except (IndexError, ValueError, KeyError) as err:
+        raise RuntimeError(f"{where} is not a CelebA attribute file covering these images "
+                           f"({type(err).__name__}: {err}): replace it, or remove it to "
+                           "cache images without attributes") from err
+    if values.shape[1] != len(columns):
+        raise RuntimeError(f"{where}: rows have {values.shape[1]} values for "
+                           f"{len(columns)} attribute names")
+    return columns, values
+
+
+def convert(source, cache, *, size, limit=None):
+    """Build the HDF5 cache of `source` at `cache` (centre crop, resize to `size`)."""
+    count = len(source.names) if limit is None else min(limit, len(source.names))
+    names = source.names[:count]
+    attrs = source.read_attributes()
+    columns, values = parse_attributes(*attrs, names) if attrs else ((), None)
+
+    def load(i):
+        return load_face(source.read(i), size, where=f"{source.path}/{names[i]}")
+
+    return build_cache(cache, load, count, size=size, source=f"{source.path} [{count}]",
+                       attributes=values, names=columns, desc=f"CelebA -> {cache.name}")
+
+
+def load_face(data, size, *, where):
+    """JPEG bytes -> (size, size, 3) uint8: centre square crop, then resize."""
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 .. scale when that suffices
+        img = img.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise RuntimeError(f"{where} is not a readable image ({err}): replace or delete it") from err
+    w, h = img.size
+    side = min(w, h)
+    if side < size:
+        raise RuntimeError(f"{where} is {w}x{h}, smaller than size={size}: is this "
+                           "img_align_celeba (178x218)? Use a smaller size or the right images")
+    left, top = (w - side) // 2, (h - side) // 2
+    img = img.resize((size, size), Image.BILINEAR, box=(left, top, left + side, top + side),
+                     reducing_gap=2.0)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def write_fake_celeba(root, n, *, as_zip=False, seed=0):
+    """A CelebA-shaped stand-in made of synthetic faces, for tests and rehearsals.
+
+    Writes ``<root>/celeba/img_align_celeba/000001.jpg ..`` (178x218 JPEGs) and
+    ``<root>/celeba/list_attr_celeba.txt`` with ``FACE_ATTRIBUTES`` as the columns; with
+    ``as_zip=True`` the images go into ``<root>/img_align_celeba.zip`` instead.
+    """
+    from .faces import FACE_ATTRIBUTES, synthetic_faces
+
+    root = Path(root)
+    (root / "celeba").mkdir(parents=True, exist_ok=True)
+    images, attrs = synthetic_faces(n, size=178, seed=seed, value_range=(0.0, 255.0)).tensors
+    pixels = images.round().byte().permute(0, 2, 3, 1).numpy()  # (n, 178, 178, 3)
+    names = [f"{i + 1:06d}.jpg" for i in range(n)]
+    archive = zipfile.ZipFile(root / "img_align_celeba.zip", "w") if as_zip else None
+    folder = root / "celeba" / "img_align_celeba"
+    for name, face in zip(names, pixels):
+        buf = io.BytesIO()
+        tall = np.pad(face, ((20, 20), (0, 0), (0, 0)), mode="edge")  # 178 x 218, like CelebA
+        Image.fromarray(tall).save(buf, format="JPEG", quality=90)
+        if archive is not None:
+            archive.writestr(f"img_align_celeba/{name}", buf.getvalue())
+        else:
+            folder.mkdir(exist_ok=True)
+            (folder / name).write_bytes(buf.getvalue())
+    if archive is not None:
+        archive.close()
+    rows = [" ".join([name, *("1" if a else "-1" for a in row)]) for name, row in zip(names, attrs.tolist())]
+    text = "\n".join([str(n), " ".join(FACE_ATTRIBUTES), *rows]) + "\n"
+    (root / "celeba" / "list_attr_celeba.txt").write_text(text)

@@ -1,0 +1,132 @@
+"""An image cache in one HDF5 file: built once (resumable), read lazily by each worker.
+
+File layout: ``images`` (N, 3, S, S) uint8, one compressed chunk per image (random access
+reads one chunk); optional ``attributes`` (N, K) uint8 0/1 with their names in
+``attrs["attribute_names"]``; ``attrs["done"]`` counts the images written so far and
+``attrs["complete"]`` is set last. The file is built under ``<name>.partial`` and renamed
+only when complete, so a file with the final name is always a finished cache.
+"""
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import Dataset, TensorDataset
+from tqdm.auto import tqdm
+
+BLOCK = 256  # images decoded, written and recorded as done at a time
+
+
+def build_cache(path, load, count, *, size, source, attributes=None, names=(), desc="caching"):
+    """Write images ``load(0) .. load(count - 1)`` ((S, S, 3) uint8 arrays) to `path`.
+
+    A ``<path>.partial`` left by an interrupted run with the same `source` and shape is
+    resumed where it stopped.
+    """
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    f = _open_partial(partial, count, size=size, source=source)
+    with f:
+        if attributes is not None and "attributes" not in f:
+            f.create_dataset("attributes", data=np.asarray(attributes, dtype=np.uint8))
+            f.attrs["attribute_names"] = list(names)
+        done = int(f.attrs["done"])  # > 0 when resuming an interrupted build
+        out = f["images"]
+        block = np.empty((BLOCK, 3, size, size), dtype=np.uint8)
+        with tqdm(total=count, initial=done, desc=desc, unit="img") as bar:
+            for start in range(done, count, BLOCK):
+                stop = min(start + BLOCK, count)
+                for j in range(stop - start):
+                    block[j] = load(start + j).transpose(2, 0, 1)  # (S, S, 3) -> (3, S, S)
+                out[start:stop] = block[: stop - start]
+                f.attrs["done"] = stop  # recorded after the data, so a crash never over-counts
+                f.flush()
+                bar.update(stop - start)
+        f.attrs["complete"] = True
+    os.replace(partial, path)
+    return path
+
+
+def _open_partial(partial, count, *, size, source):
+    """The partial file to continue, or a fresh one when it is absent, damaged or different."""
+    if partial.exists():
+        try:
+            f = h5py.File(partial, "a")
+            same = (f.attrs.get("source") == source and "images" in f
+                    and f["images"].shape == (count, 3, size, size))
+            if same:
+                return f
+            f.close()
+        except OSError:  # damaged by the interruption: it is only our own scratch file
+            pass
+        partial.unlink()
+    f = h5py.File(partial, "w")
+    f.create_dataset("images", shape=(count, 3, size, size), dtype=np.uint8,
+                     chunks=(1, 3, size, size), compression="gzip", compression_opts=1)
+    f.attrs.update(source=source, size=size, done=0, complete=False)
+    return f
+
+
+class H5Images(Dataset):
+    """Images (and attributes) from a finished cache, as float32 in `value_range`.
+
+    Item i is ``(image (3, S, S), attributes (K,))``, or ``(image,)`` without attributes.
+    The HDF5 file opens on first use in each process (h5py handles must not cross a
+    fork), so ``DataLoader(..., num_workers=2)`` works.
+    """
+
+    def __init__(self, path, *, value_range=(-1.0, 1.0)):
+        self.path = Path(path)
+        self.lo, self.hi = value_range
+        self._file, self._images_ds, self._pid = None, None, None
+        with _open_cache(self.path) as f:
+            self.size = f["images"].shape[-1]
+            self.length = f["images"].shape[0]
+            self.attribute_names = tuple(str(n) for n in f.attrs.get("attribute_names", ()))
+            self.attributes = (torch.from_numpy(f["attributes"][:]).float()
+                               if "attributes" in f else None)
+
+    def __len__(self):
+        return self.length
+
+    def _images(self):
+        if self._file is None or self._pid != os.getpid():  # first use in this process
+            self._file, self._pid = _open_cache(self.path), os.getpid()
+            self._images_ds = self._file["images"]  # looking it up per item costs 4x the read
+        return self._images_ds
+
+    def _scale(self, array):
+        return torch.from_numpy(array).float().mul_((self.hi - self.lo) / 255).add_(self.lo)
+
+    def __getitem__(self, i):
+        try:
+            x = self._scale(self._images()[i])
+        except OSError as err:
+            raise RuntimeError(f"{self.path} is damaged ({err}): delete it and call "
+                               "the loader again to rebuild it from the source") from err
+        return (x,) if self.attributes is None else (x, self.attributes[i])
+
+    def tensors(self, n=None):
+        """The first `n` items (default all) in memory as a TensorDataset: the fastest
+        way to feed ``ganlab.train`` (one contiguous read)."""
+        n = len(self) if n is None else min(n, len(self))
+        x = self._scale(self._images()[:n])
+        return TensorDataset(x) if self.attributes is None else TensorDataset(x, self.attributes[:n])
+
+    def __getstate__(self):  # pickled into spawned workers: never the open handle
+        return {**self.__dict__, "_file": None, "_images_ds": None, "_pid": None}
+
+
+def _open_cache(path):
+    """Open a finished cache for reading; a damaged or unfinished one is a clear error."""
+    fix = "delete it and call the loader again to rebuild it from the source"
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise RuntimeError(f"{path} is not a readable HDF5 cache ({err}): {fix}") from err
+    if not f.attrs.get("complete", False) or "images" not in f:
+        f.close()
+        raise RuntimeError(f"{path} is an unfinished cache: {fix}")
+    return f
