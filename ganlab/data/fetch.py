@@ -27,7 +27,7 @@ def fetch_celeba(root, size=64):
         try:
             import gdown  # noqa: F401  (torchvision needs it for Google Drive)
         except ImportError:
-            return "CelebA: not fetched (no CelebA under data/, and gdown is not installed); see data/README.md"
+            return "CelebA: not fetched (none under data/, gdown not installed); see data/README.md"
         if not _reachable("drive.google.com"):
             return "CelebA: not fetched (Google Drive not reachable); see data/README.md"
         from torchvision.datasets import CelebA
