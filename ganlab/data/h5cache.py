@@ -8,6 +8,7 @@ only when complete, so a file with the final name is always a finished cache.
 """
 
 import os
+import zlib
 from pathlib import Path
 
 import h5py
@@ -82,7 +83,11 @@ class H5Images(Dataset):
         self.lo, self.hi = value_range
         self._file, self._images_ds, self._pid = None, None, None
         with _open_cache(self.path) as f:
-            self.size = f["images"].shape[-1]
+            images = f["images"]
+            # one gzip chunk per image, no other filter: items can skip h5py's selection machinery
+            self._one_chunk = (images.chunks == (1, *images.shape[1:]) and images.compression == "gzip"
+                               and not images.shuffle and not images.fletcher32)
+            self.size = images.shape[-1]
             self.length = f["images"].shape[0]
             self.attribute_names = tuple(str(n) for n in f.attrs.get("attribute_names", ()))
             self.attributes = (torch.from_numpy(f["attributes"][:]).float()
@@ -100,10 +105,20 @@ class H5Images(Dataset):
     def _scale(self, array):
         return torch.from_numpy(array).float().mul_((self.hi - self.lo) / 255).add_(self.lo)
 
+    def _read(self, i):
+        images = self._images()
+        if not self._one_chunk:
+            return images[i]
+        _, raw = images.id.read_direct_chunk((i, 0, 0, 0))  # 2-3x faster than images[i]
+        return np.frombuffer(bytearray(zlib.decompress(raw)), np.uint8).reshape(images.shape[1:])
+
     def __getitem__(self, i):
+        i = int(i) + (len(self) if int(i) < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(f"index {i} out of range for {len(self)} images")
         try:
-            x = self._scale(self._images()[i])
-        except OSError as err:
+            x = self._scale(self._read(i))
+        except (OSError, zlib.error) as err:
             raise RuntimeError(f"{self.path} is damaged ({err}): delete it and call "
                                "the loader again to rebuild it from the source") from err
         return (x,) if self.attributes is None else (x, self.attributes[i])
