@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --user --name ganlab --display-name "Python (ganlab)"
 	@touch $@
 
+# Containers often run as root, which JupyterLab refuses unless told.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP) lint
 	GANLAB_QUICK=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
