@@ -1,8 +1,11 @@
 """environment.yml (conda) and pyproject.toml (pip) must list the same packages."""
 
 import re
-import tomllib  # Python 3.11+: the dev set-up needs it, the package does not
 from pathlib import Path
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11+")
 
 ROOT = Path(__file__).parents[1]
 
@@ -15,7 +18,8 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pip_deps = names(project["dependencies"] + project["optional-dependencies"]["dev"])
     lines = (ROOT / "environment.yml").read_text().split("  - pip:")[1].splitlines()
-    conda_deps = names(l.strip()[2:] for l in lines if l.strip().startswith("- ") and "-e ." not in l)
+    items = [line.strip()[2:] for line in lines if line.strip().startswith("- ")]
+    conda_deps = names(item for item in items if item != "-e .")
     assert conda_deps == pip_deps
 
 
