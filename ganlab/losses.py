@@ -9,7 +9,8 @@ D(x) = ½ both players sit at the same value:
 MSE: (½ − 1)² = (½ − 0)² = 0.25;  BCE: −ln ½ = ln 2 ≈ 0.693.
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
