@@ -133,3 +133,11 @@ def test_gradient_penalty_is_logged_when_weighted(make_toy_gan):
 def test_conditional_gan_requires_fixed_labels(make_toy_gan):
     with pytest.raises(ValueError, match="fixed_labels"):
         make_toy_gan(conditional=True)
+
+
+def test_amp_request_is_a_no_op_without_cuda(make_toy_gan):
+    gan = make_toy_gan(amp=True)
+    if gan.device.type != "cuda":
+        assert not gan.scaler_D.is_enabled() and not gan.scaler_G.is_enabled()
+    ganlab.train(gan, pattern1010, steps=3, progress=False)
+    assert gan.step == 3
