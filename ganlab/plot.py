@@ -1,7 +1,6 @@
 """Pictures of a GAN at work: image grids, loss curves, and a live dashboard."""
 
 import matplotlib.pyplot as plt
-from torchvision.utils import make_grid
 
 
 def image_grid(images, *, nrow=8, value_range=None):
@@ -10,6 +9,8 @@ def image_grid(images, *, nrow=8, value_range=None):
     ``value_range`` is (low, high) of the input; by default [-1, 1] if any value is
     negative (tanh generators), else [0, 1] (sigmoid generators).
     """
+    from torchvision.utils import make_grid  # imported here: torchvision is slow to import
+
     images = images.detach().float().cpu()
     if value_range is None:
         value_range = (-1.0, 1.0) if images.min() < 0 else (0.0, 1.0)
