@@ -1,0 +1,113 @@
+"""Options that might make training faster: measured with ganlab's loop, against its default.
+
+Each option runs interleaved with the default configuration (same models, same data,
+same batch size unless the option *is* the batch size); the figure is the median of
+per-repetition ratios. A default is worth adopting only if it helps clearly (≥ 5 %).
+"""
+
+import copy
+import dataclasses
+import statistics
+import time
+
+import torch
+
+from .throughput import ganlab_loop, interleaved, paired_ratio
+
+HELPS = 1.05  # a speed-up smaller than this is within the noise of a shared machine
+
+
+def _pair(case, variant, *, seconds, reps, n_data=1024):
+    """{default, variant} runs of ganlab's loop; ``variant(G, D, data) -> run``."""
+    G, D = case.models()
+    data = case.data(n_data)
+    runs = {"default": ganlab_loop(case, copy.deepcopy(G), copy.deepcopy(D), data),
+            "variant": variant(copy.deepcopy(G), copy.deepcopy(D), data)}
+    rates = interleaved(runs, seconds=seconds, reps=reps)
+    return statistics.median(rates["default"]), statistics.median(rates["variant"]), \
+        paired_ratio(rates["variant"], rates["default"])
+
+
+def channels_last(case, *, seconds, reps):
+    """Models and data in NHWC memory layout (oneDNN's preferred layout on CPU)."""
+    def variant(G, D, data):
+        cl = torch.channels_last
+        return ganlab_loop(case, G.to(memory_format=cl), D.to(memory_format=cl),
+                           data.contiguous(memory_format=cl))
+    return _row(case, "channels_last", *_pair(case, variant, seconds=seconds, reps=reps))
+
+
+def compiled(case, *, seconds, reps):
+    """``torch.compile`` on G and D (inductor); the first steps pay the compile time."""
+    compile_s = {}
+
+    def variant(G, D, data):
+        run = ganlab_loop(case, G, D, data, wrap=torch.compile)
+        start = time.perf_counter()
+        run(1)  # compiles forward and backward graphs
+        compile_s["s"] = time.perf_counter() - start
+        return run
+
+    try:
+        row = _row(case, "torch.compile", *_pair(case, variant, seconds=seconds, reps=reps))
+    except Exception as error:  # noqa: BLE001 - any failure is the result to report
+        return {"option": "torch.compile", "case": case.name, "note": f"failed: {type(error).__name__}: "
+                f"{str(error).splitlines()[0][:120]}", "adopted": "no"}
+    row["note"] = f"first step (compile) {compile_s['s']:.0f} s; " + row["note"]
+    return row
+
+
+def threads(case, *, seconds, reps, n=1):
+    """``torch.set_num_threads(n)`` vs torch's default thread count."""
+    default = torch.get_num_threads()
+
+    def variant(G, D, data):
+        inner = ganlab_loop(case, G, D, data)
+
+        def run(steps):
+            torch.set_num_threads(n)
+            try:
+                return inner(steps)
+            finally:
+                torch.set_num_threads(default)
+        return run
+
+    row = _row(case, f"{n} thread vs {default}", *_pair(case, variant, seconds=seconds, reps=reps))
+    row["adopted"] = "no (a library should not pick thread counts)"
+    return row
+
+
+def batch_sizes(case, sizes, *, seconds, reps, n_data=2048):
+    """Images/s of ganlab's loop at several batch sizes (interleaved)."""
+    G, D = case.models()
+    data = case.data(n_data)
+    runs = {b: ganlab_loop(dataclasses.replace(case, batch_size=b), copy.deepcopy(G), copy.deepcopy(D), data)
+            for b in sizes}
+    rates = interleaved(runs, seconds=seconds, reps=reps)
+    base, rows = case.batch_size, []
+    for b in sizes:
+        ratio = paired_ratio(rates[b], rates[base])
+        if b == base:
+            adopted = "the default (ganlab.train's batch_size=64)"
+        elif ratio >= HELPS:
+            adopted = "no: faster per image, but it changes the optimisation: a per-notebook choice"
+        else:
+            adopted = "no (not faster)"
+        rows.append({"option": f"batch size {b}", "case": case.name, "ratio": ratio, "adopted": adopted,
+                     "default": statistics.median(rates[base]), "variant": statistics.median(rates[b]),
+                     "note": ""})
+    return rows
+
+
+def _row(case, option, default, variant, ratio):
+    helps = ratio >= HELPS
+    return {"option": option, "case": case.name, "default": default, "variant": variant, "ratio": ratio,
+            "adopted": "worth adopting" if helps else "no (does not help here)", "note": ""}
+
+
+def amp_row(device):
+    """AMP (float16 autocast) is CUDA-only in ganlab."""
+    if device.type != "cuda":
+        return {"option": "AMP (float16 autocast)", "case": "all", "adopted": "no",
+                "note": "not measured: no GPU (ganlab uses AMP on CUDA only)"}
+    return None

@@ -1,0 +1,100 @@
+"""Time to quality: how much training (wall-clock) a model needs before it is good.
+
+- DCGAN on MNIST: train in chunks; after each, generate ``n_eval`` digits and score them
+  with ``ganlab.metrics`` (digit coverage, KL to uniform, classifier-FID against held-out
+  real test digits). The target is met at the first check where 10/10 digits are covered,
+  KL < 0.05 and classifier-FID ≤ 5 × the real-vs-real floor at the same sample count.
+  Time is *training* time (``History.seconds``); evaluation time is reported apart.
+- 2-D mixtures (ring8, grid25): vanilla GAN and WGAN-GP, modes covered and % high-quality
+  samples (2,500 samples, within 3σ of a centre) at fixed step budgets, median of seeds.
+"""
+
+import statistics
+import time
+
+import torch
+from torch import nn
+
+import ganlab
+
+TARGET = {"covered": 10, "kl": 0.05, "fid_over_floor": 5.0}
+
+
+def dcgan_mnist(*, cap_s, check_every_s, n_eval=2000, seed=0, width=64, batch_size=64, quick=False):
+    """Train DCGAN-28 on MNIST until the quality target or ``cap_s`` seconds of training.
+
+    ``quick`` lets a smoke run use the small quick-mode classifier when the full one is
+    not cached. Returns a dict with the checks made (rows) and ``reached`` (None if not).
+    """
+    clf = ganlab.metrics.mnist_classifier(quick=quick, verbose=False)
+    train_set = ganlab.data.mnist()
+    test_x = ganlab.data.mnist(train=False).tensors[0]
+    real = test_x[:n_eval]  # held-out digits the fakes are compared with
+    floor = ganlab.metrics.classifier_fid_floor(test_x, n_eval, clf)
+    ganlab.seed_everything(seed)
+    G = ganlab.dcgan.dcgan_generator(100, size=28, channels=1, width=width)
+    D = ganlab.dcgan.dcgan_discriminator(size=28, channels=1, width=width)
+    gan = ganlab.GAN(G, D, ganlab.dcgan.adam(G), ganlab.dcgan.adam(D), latent_dim=100)
+    checks, reached, eval_s = [], None, 0.0
+    while gan.history.seconds < cap_s:
+        chunk = min(check_every_s, cap_s - gan.history.seconds)
+        ganlab.train(gan, train_set, batch_size=batch_size, minutes=chunk / 60, progress=False)
+        start = time.perf_counter()
+        fake = gan.generate(n_eval)
+        cov = ganlab.metrics.digit_coverage(fake, clf)
+        fid = ganlab.metrics.classifier_fid(real, fake, clf)
+        eval_s += time.perf_counter() - start
+        row = {"step": gan.step, "seconds": gan.history.seconds, "covered": cov["covered"],
+               "kl": cov["kl"], "fid": fid, "fid_over_floor": fid / floor}
+        checks.append(row)
+        if (row["covered"] >= TARGET["covered"] and row["kl"] < TARGET["kl"]
+                and row["fid_over_floor"] <= TARGET["fid_over_floor"]):
+            reached = row
+            break
+    return {"checks": checks, "reached": reached, "floor": floor, "n_eval": n_eval, "eval_s": eval_s,
+            "classifier_accuracy": clf.test_accuracy, "cap_s": cap_s, "width": width,
+            "batch_size": batch_size}
+
+
+# --- 2-D mixtures ------------------------------------------------------------------------
+
+
+def _mixture_gan(method, hidden=128):
+    """The 2-D models of notebook 06: a 3×128 ReLU MLP G from 2-d noise, and a D or critic."""
+    H = (hidden,) * 3
+    G = ganlab.models.mlp_generator(2, H, (2,), act=nn.ReLU, out=None)
+    if method == "GAN":
+        D = ganlab.models.mlp_discriminator((2,), H, act=nn.ReLU)
+        opt = dict(lr=1e-3, betas=(0.5, 0.999))
+        extra = {}
+    else:  # WGAN-GP, Algorithm 1 of Gulrajani et al.
+        D = ganlab.critics.mlp_critic((2,), H)
+        opt = dict(lr=1e-4, betas=(0.0, 0.9))
+        extra = dict(loss=ganlab.WGAN, n_critic=5, gp_weight=10.0)
+    return ganlab.GAN(G, D, torch.optim.Adam(G.parameters(), **opt),
+                      torch.optim.Adam(D.parameters(), **opt), latent_dim=2, **extra)
+
+
+def mixture(name, method, *, budgets, seeds, n_eval=2500, batch_size=256):
+    """Modes covered and HQ % after each step budget, per seed; medians over seeds."""
+    std = ganlab.data.MIXTURE_STD[name]
+    centers = ganlab.data.mixture_centers(name)
+
+    def sample(n):
+        return ganlab.data.gaussian_mixture(name, n)[0]
+
+    per_budget = {b: [] for b in budgets}
+    for seed in seeds:
+        ganlab.seed_everything(seed)
+        gan = _mixture_gan(method)
+        for b in budgets:
+            ganlab.train(gan, sample, batch_size=batch_size, steps=b, progress=False)
+            cov = ganlab.metrics.mode_coverage_2d(gan.generate(n_eval), centers, std)
+            per_budget[b].append((cov["covered"], cov["high_quality"], gan.history.seconds))
+    rows = []
+    for b, results in per_budget.items():
+        covered, hq, secs = zip(*results)
+        rows.append({"mixture": name, "method": method, "steps": b, "modes": len(centers),
+                     "covered": statistics.median(covered), "covered_all": list(covered),
+                     "hq": statistics.median(hq), "seconds": statistics.median(secs)})
+    return rows

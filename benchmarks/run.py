@@ -1,0 +1,221 @@
+"""Run the benchmarks and write the results as Markdown.
+
+    .venv/bin/python -m benchmarks.run            # full: writes benchmarks/RESULTS.md (< 15 min, 2-core CPU)
+    .venv/bin/python -m benchmarks.run --quick    # smoke run (< 2 min): prints to stdout only
+    make bench BENCH_ARGS="--quick --out /tmp/quick.md"
+
+Everything runs on the CPU, in this process, one measurement at a time.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+import ganlab
+
+from . import options, quality, throughput
+
+RESULTS = Path(__file__).parent / "RESULTS.md"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each measurement runs: ``FULL`` for RESULTS.md, ``QUICK`` for a smoke run."""
+
+    seconds: float  # per timed repetition
+    reps: int
+    dcgan_cap_s: float  # training-time cap for DCGAN-MNIST time to quality
+    dcgan_check_s: float
+    n_eval: int
+    mixture_seeds: tuple
+    gan_budgets: tuple  # steps, vanilla GAN on ring8 / grid25
+    wgan_budgets: tuple  # steps, WGAN-GP (5 critic updates per step)
+    batch_sizes: tuple
+    compile: bool
+
+
+FULL = Plan(seconds=2.0, reps=5, dcgan_cap_s=240, dcgan_check_s=20, n_eval=2000, mixture_seeds=(0, 1, 2),
+            gan_budgets=(1000, 3000), wgan_budgets=(1000,), batch_sizes=(32, 64, 128, 256), compile=True)
+QUICK = Plan(seconds=0.1, reps=3, dcgan_cap_s=10, dcgan_check_s=5, n_eval=500, mixture_seeds=(0,),
+             gan_budgets=(200,), wgan_budgets=(20,), batch_sizes=(32, 64), compile=False)
+
+
+def machine():
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"CPU": cpu, "logical CPUs": os.cpu_count(), "torch threads": torch.get_num_threads(),
+            "torch": torch.__version__, "Python": platform.python_version(), "OS": platform.platform(),
+            "ganlab.pick_device()": str(ganlab.pick_device(verbose=False)),
+            "benchmark device": "cpu (every figure below)"}
+
+
+def gpu_note():
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} present, but these benchmarks run on the CPU only"
+    return "no GPU on this machine; AMP, which ganlab uses on CUDA only, is not measured"
+
+
+def fmt(x, digits=0):
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def throughput_section(plan, out, *, names=None):
+    rows = []
+    for case in throughput.cases():
+        if names and case.name not in names:
+            continue
+        book = case is throughput.MLP  # the seed book's loop exists for the MLP only
+        rows.append(throughput.compare(case, seconds=plan.seconds, reps=plan.reps, book=book))
+        print(f"  throughput {case.name}: ratio {rows[-1]['ratio']:.3f}", file=sys.stderr, flush=True)
+    out += ["## 1. Throughput", "",
+            "Real images per second consumed by D updates (steps × n_critic × batch), random tensor data "
+            "in [-1, 1] held in memory. *ganlab* = `ganlab.train` (→ `d_step`/`g_step`, History row per "
+            "step); *plain* = a hand-written loop computing the same losses, penalty and updates "
+            "(`benchmarks/throughput.py`); runs interleaved in one process, alternating order, "
+            f"{plan.reps} repetitions of ≈ {plan.seconds:g} s each; medians. *ratio* = median of the "
+            "per-repetition ratios ganlab/plain (*min*: the worst repetition).", "",
+            "| case | batch | n_critic | ganlab img/s | plain img/s | ganlab / plain | min |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['case']} | {r['batch']} | {r['n_critic']} | {fmt(r['ganlab'])} | {fmt(r['plain'])} "
+                   f"| **{r['ratio']:.3f}** | {r['ratio_min']:.3f} |")
+    out.append("")
+    for book in (r for r in rows if "book" in r):
+        out += [f"Seed book's loop (one image at a time, same MLP, same Adam): {fmt(book['book'], 1)} img/s; "
+                f"ganlab's batched loop (batch {book['batch']}) is **{book['book_ratio']:.1f}×** faster "
+                "(median of paired ratios; target ≥ 30×).", ""]
+    return rows
+
+
+def quality_section(plan, out, *, quick):
+    r = quality.dcgan_mnist(cap_s=plan.dcgan_cap_s, check_every_s=plan.dcgan_check_s, n_eval=plan.n_eval,
+                            quick=quick)
+    print(f"  DCGAN-MNIST reached: {r['reached']}", file=sys.stderr, flush=True)
+    t = quality.TARGET
+    out += ["## 2. Time to quality", "",
+            f"### DCGAN on MNIST (DCGAN-28, width {r['width']}, batch {r['batch_size']}, "
+            "Adam 2e-4 β₁ 0.5)", "",
+            f"Target: {t['covered']}/10 digits covered, KL(digit histogram ‖ uniform) < {t['kl']}, "
+            f"classifier-FID ≤ {t['fid_over_floor']:g} × the real-vs-real floor ({r['floor']:.2f} at "
+            f"{r['n_eval']} samples; local MNIST CNN, test accuracy {100 * r['classifier_accuracy']:.2f} %, "
+            "not Inception FID). Checked every "
+            f"≈ {plan.dcgan_check_s:g} s of training on {r['n_eval']} samples; times are training time only "
+            f"(the checks took {r['eval_s']:.0f} s more). Cap: {plan.dcgan_cap_s:g} s of training.", ""]
+    if r["reached"]:
+        hit = r["reached"]
+        out.append(f"**Reached after {hit['seconds']:.0f} s of training (step {hit['step']}).**")
+    else:
+        last = r["checks"][-1]
+        out.append(f"**Not reached within the {plan.dcgan_cap_s:g} s cap** (last check: step "
+                   f"{last['step']}, {last['covered']}/10 digits, KL {last['kl']:.3f}, "
+                   f"FID/floor {last['fid_over_floor']:.1f}).")
+    out += ["", "| training s | step | digits | KL | classifier-FID | FID / floor |",
+            "|---:|---:|---:|---:|---:|---:|"]
+    for c in r["checks"]:
+        out.append(f"| {c['seconds']:.0f} | {c['step']} | {c['covered']}/10 | {c['kl']:.3f} | {c['fid']:.2f} "
+                   f"| {c['fid_over_floor']:.1f} |")
+    rows = []
+    for name in ("ring8", "grid25"):
+        rows += quality.mixture(name, "GAN", budgets=plan.gan_budgets, seeds=plan.mixture_seeds)
+        rows += quality.mixture(name, "WGAN-GP", budgets=plan.wgan_budgets, seeds=plan.mixture_seeds)
+    out += ["", "### 2-D mixtures (ring8, grid25)", "",
+            "Notebook 06's models: G a 3×128 ReLU MLP from 2-d Gaussian noise; GAN: BCE, D 3×128 ReLU, "
+            "Adam(1e-3, β₁ 0.5); WGAN-GP: 3×128 critic, n_critic 5, λ 10, Adam(1e-4, (0, 0.9)); batch 256. "
+            "Scored on 2,500 samples: a sample is high quality (HQ) within 3σ of a centre, a mode is covered "
+            f"with ≥ 20 HQ samples. Medians over seeds {list(plan.mixture_seeds)} "
+            "(per-seed modes in brackets); "
+            "seconds = training time to that budget.", "",
+            "| mixture | method | steps | modes covered | HQ % | seconds |", "|---|---|---:|---:|---:|---:|"]
+    for m in rows:
+        out.append(f"| {m['mixture']} | {m['method']} | {m['steps']} | {m['covered']:g}/{m['modes']} "
+                   f"{m['covered_all']} | {m['hq']:.1f} | {m['seconds']:.1f} |")
+    out.append("")
+    return r, rows
+
+
+def options_section(plan, out, *, device):
+    by_name = {c.name: c for c in throughput.cases()}
+    dc28 = by_name["DCGAN-28"]
+    kw = dict(seconds=plan.seconds / 2, reps=max(3, plan.reps - 2))
+    rows = [options.channels_last(dc28, **kw), options.channels_last(by_name["DCGAN-64"], **kw)]
+    if plan.compile:
+        rows.append(options.compiled(dc28, **kw))
+    else:
+        rows.append({"option": "torch.compile", "case": dc28.name, "adopted": "no",
+                     "note": "skipped in --quick (compiling takes tens of seconds)"})
+    rows.append(options.amp_row(device))
+    rows.append(options.threads(dc28, **kw))
+    rows += options.batch_sizes(dc28, plan.batch_sizes, **kw)
+    out += ["## 3. Options", "",
+            f"ganlab's loop with the option vs without, interleaved ({kw['reps']} repetitions of "
+            f"≈ {kw['seconds']:g} s); *ratio* = median of per-repetition ratios option/default. A default is "
+            f"adopted only where the option helps by ≥ {100 * (options.HELPS - 1):.0f} %.", "",
+            "| option | case | default img/s | with option img/s | ratio | adopted? | note |",
+            "|---|---|---:|---:|---:|---|---|"]
+    for r in rows:
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "—"
+        out.append(f"| {r['option']} | {r['case']} | {fmt(r.get('default'))} | {fmt(r.get('variant'))} "
+                   f"| {ratio} | {r['adopted']} | {r['note']} |")
+    out.append("")
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run (< 2 min); prints unless --out")
+    parser.add_argument("--out", help=f"where to write the Markdown (default: {RESULTS} for a full run, "
+                        "stdout for --quick); '-' for stdout")
+    parser.add_argument("--only", default="throughput,quality,options", help="comma-separated sections")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads(N) first (default: torch's)")
+    parser.add_argument("--cases", help="comma-separated throughput cases, e.g. MLP-MNIST (default: all)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    plan = QUICK if args.quick else FULL
+    sections = set(args.only.split(","))
+    start, load0 = time.perf_counter(), os.getloadavg()
+    device = torch.device("cpu")
+    info = machine()
+    body = []
+    if "throughput" in sections:
+        throughput_section(plan, body, names=args.cases and args.cases.split(","))
+    if "quality" in sections:
+        quality_section(plan, body, quick=args.quick)
+    if "options" in sections:
+        options_section(plan, body, device=device)
+    minutes, load1 = (time.perf_counter() - start) / 60, os.getloadavg()
+    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    head = [f"# ganlab benchmarks{' (--quick smoke run)' if args.quick else ''}", "",
+            f"Generated by `{command.strip()}` (or `make bench`) on "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {minutes:.1f} min.", "",
+            "| machine | |", "|---|---|"]
+    head += [f"| {k} | {v} |" for k, v in info.items()]
+    head += [f"| load average (1, 5, 15 min) at start | {', '.join(f'{x:.2f}' for x in load0)} |",
+             f"| load average at end | {', '.join(f'{x:.2f}' for x in load1)} |", "",
+             "A load average above the number of CPUs means other processes shared the machine: absolute "
+             "figures are then lower bounds on what the hardware does alone; ratios from interleaved runs "
+             "are less affected.", "",
+             f"**GPU: none measured** ({gpu_note()}).", ""]
+    text = "\n".join(head + body) + "\n"
+    out = args.out or ("-" if args.quick else str(RESULTS))
+    if out == "-":
+        print(text)
+    else:
+        Path(out).write_text(text)
+        print(f"wrote {out} in {minutes:.1f} min", file=sys.stderr)
+    return text
+
+
+if __name__ == "__main__":
+    main()

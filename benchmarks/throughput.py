@@ -1,0 +1,241 @@
+"""Throughput: real images per second of GAN training, ganlab's loop vs hand-written ones.
+
+Three ways to run the *same* models, with the same batch size and optimiser:
+
+- ``ganlab``: ``ganlab.train`` (which calls ``d_step`` / ``g_step``, logs a History row
+  per step, checks its budget, ...), data given as an in-memory TensorDataset;
+- ``plain``: the loop a PyTorch user writes by hand: shuffled in-memory batches, D on
+  real and ``G(z).detach()``, then G with fresh z; same losses, same gradient penalty;
+- ``book``: the seed book's loop, one image at a time: ``D.train(real, 1)``,
+  ``D.train(G(z).detach(), 0)``, ``G.train(D, z, 1)`` per image (MLP only).
+
+"Images/s" counts real images consumed by D updates (steps × n_critic × batch size).
+The data are random tensors in [-1, 1] (throughput does not depend on pixel values).
+Runs are interleaved in one process (A B, B A, A B, ...) so that machine load drifts
+hit both loops alike; each figure is a median over repetitions.
+"""
+
+import copy
+import itertools
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import TensorDataset
+
+import ganlab
+
+
+@dataclass
+class Case:
+    """One model family as it is trained in the notebooks."""
+
+    name: str
+    build: object  # () -> (G, D), freshly initialised
+    shape: tuple  # one image: (C, H, W)
+    latent_dim: int
+    loss: ganlab.losses.Loss = ganlab.BCE
+    n_critic: int = 1
+    gp_weight: float = 0.0
+    lr: float = 2e-4
+    betas: tuple = (0.5, 0.999)
+    batch_size: int = 64
+
+    def optimisers(self, G, D):
+        return (torch.optim.Adam(G.parameters(), lr=self.lr, betas=self.betas),
+                torch.optim.Adam(D.parameters(), lr=self.lr, betas=self.betas))
+
+    def models(self, seed=0):
+        torch.manual_seed(seed)
+        return self.build()
+
+    def data(self, n, seed=0):
+        """n random images in [-1, 1]: (n, C, H, W)."""
+        g = torch.Generator().manual_seed(seed)
+        return torch.rand((n, *self.shape), generator=g) * 2 - 1
+
+
+def _leaky():
+    return nn.LeakyReLU(0.02)  # the seed book's slope
+
+
+def build_mlp():
+    """The seed book's final MNIST MLP GAN (LeakyReLU + LayerNorm, 100-d z, 200 hidden)."""
+    G = ganlab.models.mlp_generator(100, (200,), (1, 28, 28), act=_leaky, norm=nn.LayerNorm)
+    D = ganlab.models.mlp_discriminator((1, 28, 28), (200,), act=_leaky, norm=nn.LayerNorm)
+    return G, D
+
+
+MLP = Case("MLP-MNIST", build_mlp, (1, 28, 28), 100, lr=1e-4, betas=(0.9, 0.999))
+
+
+def cases():
+    """Every case whose models exist in this checkout (DCGAN and critics land separately)."""
+    from . import models  # the DCGAN / WGAN-GP builders, which need ganlab.dcgan and .critics
+
+    return [MLP, *models.conv_cases(Case)]
+
+
+# --- the three loops -----------------------------------------------------------------
+
+
+def ganlab_loop(case, G, D, data, *, wrap=None, data_seed=0):
+    """Returns run(n): n ganlab training steps; returns real images consumed."""
+    opt_G, opt_D = case.optimisers(G, D)
+    if wrap is not None:  # e.g. torch.compile: the GAN sees the wrapped modules
+        G, D = wrap(G), wrap(D)
+    gan = ganlab.GAN(G, D, opt_G, opt_D, latent_dim=case.latent_dim, loss=case.loss,
+                     n_critic=case.n_critic, gp_weight=case.gp_weight, data_seed=data_seed)
+    dataset = TensorDataset(data)
+
+    def run(n):
+        ganlab.train(gan, dataset, batch_size=case.batch_size, steps=gan.step + n, progress=False)
+        return n * case.n_critic * case.batch_size
+
+    return run
+
+
+def _batches(data, batch_size, seed):
+    """Endless shuffled in-memory batches, one permutation per epoch, drawn from a
+    private generator (as ganlab does), so that torch's global RNG only draws z and ε."""
+    for epoch in itertools.count():
+        perm = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(seed + epoch))
+        for i in range(data.shape[0] // batch_size):
+            yield data[perm[i * batch_size : (i + 1) * batch_size]]
+
+
+def plain_loop(case, G, D, data, *, log_every=100, data_seed=0):
+    """Returns run(n): n steps of a hand-written loop that does ganlab's arithmetic
+    (tests/test_bench.py checks both give the same weights)."""
+    opt_G, opt_D = case.optimisers(G, D)
+    stream, wgan = _batches(data, case.batch_size, data_seed), case.loss is ganlab.WGAN
+    B, log = case.batch_size, []
+    ones, zeros = torch.ones(B), torch.zeros(B)
+
+    def run(n):
+        for step in range(n):
+            for _ in range(case.n_critic):  # (1) update D
+                real = next(stream)
+                fake = G(torch.randn(B, case.latent_dim)).detach()
+                real_out, fake_out = D(real), D(fake)
+                if wgan:
+                    loss_D = fake_out.mean() - real_out.mean()
+                else:
+                    loss_D = (F.binary_cross_entropy_with_logits(real_out, ones)
+                              + F.binary_cross_entropy_with_logits(fake_out, zeros)) / 2
+                if case.gp_weight:
+                    eps = torch.rand(B, 1, 1, 1)
+                    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+                    loss_D = loss_D + case.gp_weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+                opt_D.zero_grad(set_to_none=True)
+                loss_D.backward()
+                opt_D.step()
+            fake_out = D(G(torch.randn(B, case.latent_dim)))  # (2) update G
+            loss_G = -fake_out.mean() if wgan else F.binary_cross_entropy_with_logits(fake_out, ones)
+            opt_G.zero_grad(set_to_none=True)
+            loss_G.backward()
+            opt_G.step()
+            if step % log_every == 0:
+                log.append((loss_D.item(), loss_G.item()))
+        return n * case.n_critic * B
+
+    return run
+
+
+def book_loop(case, G, D, data):
+    """Returns run(n): the seed book's loop over n images, one image at a time.
+
+    Per image: D.train(image, 1.0); D.train(G(seed).detach(), 0.0); G.train(D, seed, 1.0),
+    each call a forward pass, a loss, zero_grad, backward and an optimiser step, with the
+    book's progress bookkeeping (``loss.item()`` every 10th call). Same models and Adam
+    as the other loops; BCE on raw scores stands in for the book's Sigmoid + BCELoss.
+    """
+    opt_G, opt_D = case.optimisers(G, D)
+    one, zero = torch.ones(1), torch.zeros(1)
+    progress_D, progress_G, counter = [], [], [0, 0]
+
+    def train_D(x, target):
+        loss = F.binary_cross_entropy_with_logits(D(x), target)
+        counter[0] += 1
+        if counter[0] % 10 == 0:
+            progress_D.append(loss.item())
+        opt_D.zero_grad()
+        loss.backward()
+        opt_D.step()
+
+    def train_G(z, target):
+        loss = F.binary_cross_entropy_with_logits(D(G(z)), target)
+        counter[1] += 1
+        if counter[1] % 10 == 0:
+            progress_G.append(loss.item())
+        opt_G.zero_grad()
+        loss.backward()
+        opt_G.step()
+
+    def run(n):
+        for i in range(n):
+            image = data[i % data.shape[0]].unsqueeze(0)  # (1, 1, 28, 28): a batch of one
+            train_D(image, one)
+            train_D(G(torch.randn(1, case.latent_dim)).detach(), zero)
+            train_G(torch.randn(1, case.latent_dim), one)
+        return n
+
+    return run
+
+
+# --- timing ---------------------------------------------------------------------------
+
+
+def calibrate(run, *, seconds):
+    """Warm up ``run`` and return the n that takes about ``seconds`` per repetition."""
+    run(1)  # the first call allocates and picks kernels (and compiles, under torch.compile)
+    n = 1
+    while True:
+        start = time.perf_counter()
+        run(n)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min(0.2, seconds / 4) or n >= 4096:
+            return max(1, round(seconds * n / elapsed))
+        n *= 4
+
+
+def interleaved(runs, *, seconds=1.0, reps=5):
+    """Time each run in ``runs`` ({name: run}) ``reps`` times, interleaved, alternating
+    the order each repetition. Returns {name: [images/s per repetition]}."""
+    sizes = {name: calibrate(run, seconds=seconds) for name, run in runs.items()}
+    rates = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(reps):
+        for name in names if r % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            images = runs[name](sizes[name])
+            rates[name].append(images / (time.perf_counter() - start))
+    return rates
+
+
+def paired_ratio(a, b):
+    """Median over repetitions of a[i] / b[i]: each pair ran back to back."""
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
+def compare(case, *, seconds=1.0, reps=5, n_data=2048, book=False):
+    """ganlab vs plain (vs book) on ``case``; identical initial weights for every loop."""
+    G, D = case.models()
+    data = case.data(n_data)
+    runs = {"ganlab": ganlab_loop(case, copy.deepcopy(G), copy.deepcopy(D), data),
+            "plain": plain_loop(case, copy.deepcopy(G), copy.deepcopy(D), data)}
+    if book:
+        runs["book"] = book_loop(case, copy.deepcopy(G), copy.deepcopy(D), data)
+    rates = interleaved(runs, seconds=seconds, reps=reps)
+    row = {"case": case.name, "batch": case.batch_size, "n_critic": case.n_critic, "reps": reps,
+           "ganlab": statistics.median(rates["ganlab"]), "plain": statistics.median(rates["plain"]),
+           "ratio": paired_ratio(rates["ganlab"], rates["plain"]),
+           "ratio_min": min(x / y for x, y in zip(rates["ganlab"], rates["plain"]))}
+    if book:
+        row.update(book=statistics.median(rates["book"]),
+                   book_ratio=paired_ratio(rates["ganlab"], rates["book"]))
+    return row

@@ -1,0 +1,95 @@
+"""Benchmarks: the plain loop really is ganlab's arithmetic, the timing harness is fair,
+and the quick command writes its report."""
+
+import copy
+
+import torch
+from torch import nn
+
+import ganlab
+from benchmarks import quality, run, throughput
+
+
+def _tiny(loss=ganlab.BCE, n_critic=1, gp_weight=0.0):
+    def build():
+        G = ganlab.models.mlp_generator(8, (16,), (1, 4, 4), norm=nn.LayerNorm)
+        D = ganlab.critics.mlp_critic((1, 4, 4), (16,), layer_norm=True)
+        return G, D
+    return throughput.Case("tiny", build, (1, 4, 4), 8, loss=loss, n_critic=n_critic,
+                           gp_weight=gp_weight, batch_size=8)
+
+
+def _params(G, D):
+    return list(G.parameters()) + list(D.parameters())
+
+
+def _train_both(case, steps):
+    G, D = case.models()
+    data = case.data(40)  # 5 batches per epoch: the runs cross epoch boundaries
+    loops = {}
+    for name, make in (("ganlab", throughput.ganlab_loop), ("plain", throughput.plain_loop)):
+        G1, D1 = copy.deepcopy(G), copy.deepcopy(D)
+        run_ = make(case, G1, D1, data)
+        torch.manual_seed(123)  # same z and ε draws for both loops
+        run_(steps)
+        loops[name] = (G1, D1)
+    return loops
+
+
+def test_plain_loop_matches_ganlab_train_bce():
+    loops = _train_both(_tiny(), steps=7)
+    for a, b in zip(_params(*loops["ganlab"]), _params(*loops["plain"])):
+        torch.testing.assert_close(a, b)
+
+
+def test_plain_loop_matches_ganlab_train_wgan_gp():
+    case = _tiny(loss=ganlab.WGAN, n_critic=3, gp_weight=10.0)
+    loops = _train_both(case, steps=4)
+    for new, old in zip(loops["ganlab"], case.models()):  # both players moved
+        assert any(not torch.equal(a, b) for a, b in zip(new.parameters(), old.parameters()))
+    for a, b in zip(_params(*loops["ganlab"]), _params(*loops["plain"])):
+        torch.testing.assert_close(a, b)
+
+
+def test_book_loop_updates_both_models_one_image_at_a_time():
+    case = _tiny()
+    G, D = case.models()
+    G0, D0 = copy.deepcopy(G), copy.deepcopy(D)
+    assert throughput.book_loop(case, G, D, case.data(10))(3) == 3
+    for new, old in ((G, G0), (D, D0)):
+        assert any(not torch.equal(a, b) for a, b in zip(new.parameters(), old.parameters()))
+
+
+def test_interleaved_alternates_order_and_counts_images():
+    calls = []
+
+    def fake(name, images_per_unit):
+        def run_(n):
+            calls.append(name)
+            return n * images_per_unit
+        return run_
+
+    rates = throughput.interleaved({"a": fake("a", 2), "b": fake("b", 3)}, seconds=0.01, reps=4)
+    assert calls[-8:] == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert len(rates["a"]) == len(rates["b"]) == 4 and min(rates["a"] + rates["b"]) > 0
+
+
+def test_paired_ratio_is_median_of_pairs():
+    assert throughput.paired_ratio([2.0, 4.0, 9.0], [1.0, 2.0, 3.0]) == 2.0
+
+
+def test_mixture_rows_report_medians_per_budget():
+    rows = quality.mixture("ring8", "GAN", budgets=(3, 6), seeds=(0, 1, 2), n_eval=100, batch_size=16)
+    assert [r["steps"] for r in rows] == [3, 6]
+    for r in rows:
+        assert r["modes"] == 8 and sorted(r["covered_all"])[1] == r["covered"]
+    assert rows[1]["seconds"] > rows[0]["seconds"]
+
+
+def test_run_quick_writes_machine_and_throughput_tables(tmp_path):
+    out = tmp_path / "quick.md"
+    text = run.main(["--quick", "--only", "throughput", "--cases", "MLP-MNIST", "--out", str(out)])
+    assert out.read_text() == text
+    assert f"| torch | {torch.__version__} |" in text and "load average" in text
+    assert "| MLP-MNIST | 64 | 1 |" in text and "Seed book's loop" in text
+    assert "GPU: none measured" in text or torch.cuda.is_available()
