@@ -7,6 +7,7 @@ per-repetition ratios. A default is worth adopting only if it helps clearly (≥
 
 import copy
 import dataclasses
+import os
 import statistics
 import time
 
@@ -57,9 +58,10 @@ def compiled(case, *, seconds, reps):
     return row
 
 
-def threads(case, *, seconds, reps, n=1):
-    """``torch.set_num_threads(n)`` vs torch's default thread count."""
+def threads(case, *, seconds, reps):
+    """One thread vs the current thread count (or, if that is already 1, every CPU)."""
     default = torch.get_num_threads()
+    n = 1 if default > 1 else os.cpu_count()
 
     def variant(G, D, data):
         inner = ganlab_loop(case, G, D, data)
@@ -72,7 +74,7 @@ def threads(case, *, seconds, reps, n=1):
                 torch.set_num_threads(default)
         return run
 
-    row = _row(case, f"{n} thread vs {default}", *_pair(case, variant, seconds=seconds, reps=reps))
+    row = _row(case, f"{n} thread(s) vs {default}", *_pair(case, variant, seconds=seconds, reps=reps))
     row["adopted"] = "no (a library should not pick thread counts)"
     return row
 
