@@ -19,7 +19,7 @@ import torch
 
 import ganlab
 
-from . import options, quality, throughput
+from . import cases, options, quality, throughput
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -49,10 +49,13 @@ QUICK = Plan(seconds=0.1, reps=3, dcgan_cap_s=10, dcgan_check_s=5, n_eval=500, m
 def machine():
     """What the numbers were measured on."""
     cpu = platform.processor() or platform.machine()
-    try:
+    try:  # Linux: "AMD EPYC (family 25, model 17)"; the family/model pin down the generation
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
+            first_cpu = f.read().split("\n\n")[0].splitlines()
+        pairs = (line.split(":", 1) for line in first_cpu if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in pairs}
+        cpu = f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']})"
+    except (OSError, KeyError):
         pass
     return {"CPU": cpu, "logical CPUs": os.cpu_count(), "torch threads": torch.get_num_threads(),
             "torch": torch.__version__, "Python": platform.python_version(), "OS": platform.platform(),
@@ -72,10 +75,10 @@ def fmt(x, digits=0):
 
 def throughput_section(plan, out, *, names=None):
     rows = []
-    for case in throughput.cases():
+    for case in cases.cases():
         if names and case.name not in names:
             continue
-        book = case is throughput.MLP  # the seed book's loop exists for the MLP only
+        book = case is cases.MLP  # the seed book's loop exists for the MLP only
         rows.append(throughput.compare(case, seconds=plan.seconds, reps=plan.reps, book=book))
         print(f"  throughput {case.name}: ratio {rows[-1]['ratio']:.3f}", file=sys.stderr, flush=True)
     out += ["## 1. Throughput", "",
@@ -90,7 +93,12 @@ def throughput_section(plan, out, *, names=None):
     for r in rows:
         out.append(f"| {r['case']} | {r['batch']} | {r['n_critic']} | {fmt(r['ganlab'])} | {fmt(r['plain'])} "
                    f"| **{r['ratio']:.3f}** | {r['ratio_min']:.3f} |")
-    out.append("")
+    us = throughput.overhead(seconds=plan.seconds / 2, reps=plan.reps)
+    out += ["", f"ganlab's fixed cost per step, measured on {cases.TINY.name} (batch 64), "
+            "whose compute is negligible: " + ", ".join(f"{name} {t:,.0f} µs/step" for name, t in us.items())
+            + f", i.e. ≈ {us['ganlab.train'] - us['plain']:,.0f} µs per step more than the plain loop "
+            "(autocast and GradScaler no-ops, D(x)/D(G(z)) readouts, one History row of floats). "
+            "It matters only when a step takes a few milliseconds or less.", ""]
     for book in (r for r in rows if "book" in r):
         out += [f"Seed book's loop (one image at a time, same MLP, same Adam): {fmt(book['book'], 1)} img/s; "
                 f"ganlab's batched loop (batch {book['batch']}) is **{book['book_ratio']:.1f}×** faster "
@@ -150,7 +158,7 @@ def quality_section(plan, out, *, quick):
 
 
 def options_section(plan, out, *, device):
-    by_name = {c.name: c for c in throughput.cases()}
+    by_name = {c.name: c for c in cases.cases()}
     dc28 = by_name["DCGAN-28"]
     kw = dict(seconds=plan.seconds / 2, reps=max(3, plan.reps - 2))
     rows = [options.channels_last(dc28, **kw)]
@@ -224,10 +232,10 @@ def main(argv=None):
     sections = set(args.only.split(","))
     start, load0 = time.perf_counter(), os.getloadavg()
     device = torch.device("cpu")
-    cases = args.cases.split(",") if args.cases else None
+    names = args.cases.split(",") if args.cases else None
     info = machine()
     body, took, results = [], [], {}
-    for name, section in (("throughput", lambda: throughput_section(plan, body, names=cases)),
+    for name, section in (("throughput", lambda: throughput_section(plan, body, names=names)),
                           ("quality", lambda: quality_section(plan, body, quick=args.quick)),
                           ("options", lambda: options_section(plan, body, device=device))):
         if name in sections:

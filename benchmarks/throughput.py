@@ -19,65 +19,14 @@ import copy
 import itertools
 import statistics
 import time
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import TensorDataset
 
 import ganlab
 
-
-@dataclass
-class Case:
-    """One model family as it is trained in the notebooks."""
-
-    name: str
-    build: object  # () -> (G, D), freshly initialised
-    shape: tuple  # one image: (C, H, W)
-    latent_dim: int
-    loss: ganlab.losses.Loss = ganlab.BCE
-    n_critic: int = 1
-    gp_weight: float = 0.0
-    lr: float = 2e-4
-    betas: tuple = (0.5, 0.999)
-    batch_size: int = 64
-
-    def optimisers(self, G, D):
-        return (torch.optim.Adam(G.parameters(), lr=self.lr, betas=self.betas),
-                torch.optim.Adam(D.parameters(), lr=self.lr, betas=self.betas))
-
-    def models(self, seed=0):
-        torch.manual_seed(seed)
-        return self.build()
-
-    def data(self, n, seed=0):
-        """n random images in [-1, 1]: (n, C, H, W)."""
-        g = torch.Generator().manual_seed(seed)
-        return torch.rand((n, *self.shape), generator=g) * 2 - 1
-
-
-def _leaky():
-    return nn.LeakyReLU(0.02)  # the seed book's slope
-
-
-def build_mlp():
-    """The seed book's final MNIST MLP GAN (LeakyReLU + LayerNorm, 100-d z, 200 hidden)."""
-    G = ganlab.models.mlp_generator(100, (200,), (1, 28, 28), act=_leaky, norm=nn.LayerNorm)
-    D = ganlab.models.mlp_discriminator((1, 28, 28), (200,), act=_leaky, norm=nn.LayerNorm)
-    return G, D
-
-
-MLP = Case("MLP-MNIST", build_mlp, (1, 28, 28), 100, lr=1e-4, betas=(0.9, 0.999))
-
-
-def cases():
-    """Every case whose models exist in this checkout (DCGAN and critics land separately)."""
-    from . import models  # the DCGAN / WGAN-GP builders, which need ganlab.dcgan and .critics
-
-    return [MLP, *models.conv_cases(Case)]
-
+from .cases import TINY
 
 # --- the three loops -----------------------------------------------------------------
 
@@ -93,6 +42,24 @@ def ganlab_loop(case, G, D, data, *, wrap=None, data_seed=0):
 
     def run(n):
         ganlab.train(gan, dataset, batch_size=case.batch_size, steps=gan.step + n, progress=False)
+        return n * case.n_critic * case.batch_size
+
+    return run
+
+
+def steps_loop(case, G, D, data, *, data_seed=0):
+    """Returns run(n): n steps calling ``ganlab.d_step`` / ``ganlab.g_step`` directly,
+    without ``train`` (no History, budget checks or progress bar): splits ganlab's cost."""
+    opt_G, opt_D = case.optimisers(G, D)
+    gan = ganlab.GAN(G, D, opt_G, opt_D, latent_dim=case.latent_dim, loss=case.loss,
+                     n_critic=case.n_critic, gp_weight=case.gp_weight)
+    stream = _batches(data, case.batch_size, data_seed)
+
+    def run(n):
+        for _ in range(n):
+            for _ in range(case.n_critic):
+                ganlab.d_step(gan, next(stream))
+            ganlab.g_step(gan, case.batch_size)
         return n * case.n_critic * case.batch_size
 
     return run
@@ -239,3 +206,14 @@ def compare(case, *, seconds=1.0, reps=5, n_data=2048, book=False):
         row.update(book=statistics.median(rates["book"]),
                    book_ratio=paired_ratio(rates["ganlab"], rates["book"]))
     return row
+
+
+def overhead(*, seconds=1.0, reps=5, n_data=2048):
+    """Microseconds per step of the three ways to run models so small that their compute is
+    negligible: what ganlab's step functions and ``train`` add per step, at most."""
+    G, D = TINY.models()
+    data = TINY.data(n_data)
+    runs = {name: make(TINY, copy.deepcopy(G), copy.deepcopy(D), data) for name, make in
+            (("plain", plain_loop), ("d_step/g_step", steps_loop), ("ganlab.train", ganlab_loop))}
+    rates = interleaved(runs, seconds=seconds, reps=reps)
+    return {name: 1e6 * TINY.batch_size / statistics.median(r) for name, r in rates.items()}

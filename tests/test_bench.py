@@ -3,11 +3,22 @@ and the quick command writes its report."""
 
 import copy
 
+import pytest
 import torch
 from torch import nn
 
 import ganlab
-from benchmarks import quality, run, throughput
+from benchmarks import cases, quality, run, throughput
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """These models are tiny: one thread is fastest, and on a busy machine two threads
+    spin-waiting for each other make every small op many times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _tiny(loss=ganlab.BCE, n_critic=1, gp_weight=0.0):
@@ -15,7 +26,7 @@ def _tiny(loss=ganlab.BCE, n_critic=1, gp_weight=0.0):
         G = ganlab.models.mlp_generator(8, (16,), (1, 4, 4), norm=nn.LayerNorm)
         D = ganlab.critics.mlp_critic((1, 4, 4), (16,), layer_norm=True)
         return G, D
-    return throughput.Case("tiny", build, (1, 4, 4), 8, loss=loss, n_critic=n_critic,
+    return cases.Case("tiny", build, (1, 4, 4), 8, loss=loss, n_critic=n_critic,
                            gp_weight=gp_weight, batch_size=8)
 
 
