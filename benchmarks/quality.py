@@ -72,7 +72,7 @@ def dcgan_mnist(*, cap_s, check_every_s, n_eval=2000, seed=0, width=16, batch_si
 
 
 def _mixture_gan(method, hidden=128):
-    """The 2-D models of notebook 06: a 3×128 ReLU MLP G from 2-d noise, and a D or critic."""
+    """2-D models: a 3×128 ReLU MLP G from 2-d Gaussian noise, and a 3×128 D or WGAN-GP critic."""
     H = (hidden,) * 3
     G = ganlab.models.mlp_generator(2, H, (2,), act=nn.ReLU, out=None)
     if method == "GAN":
