@@ -119,7 +119,8 @@ def book_loop(case, G, D, data):
     Per image: D.train(image, 1.0); D.train(G(seed).detach(), 0.0); G.train(D, seed, 1.0),
     each call a forward pass, a loss, zero_grad, backward and an optimiser step, with the
     book's progress bookkeeping (``loss.item()`` every 10th call). Same models and Adam
-    as the other loops; BCE on raw scores stands in for the book's Sigmoid + BCELoss.
+    as the other loops; BCE on raw scores stands in for the book's Sigmoid + BCELoss. The
+    book's per-image pandas reads and target-tensor building are left out (a lower bound).
     """
     opt_G, opt_D = case.optimisers(G, D)
     one, zero = torch.ones(1), torch.zeros(1)
