@@ -14,6 +14,7 @@ import statistics
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -270,7 +271,11 @@ def main(argv=None):
                           ("options", lambda: options_section(plan, body, device=device))):
         if name in sections:
             t0 = time.perf_counter()
-            results[name] = section()
+            try:
+                results[name] = section()
+            except Exception as error:  # noqa: BLE001 - keep the other sections' results, say what failed
+                traceback.print_exc()
+                body.extend([f"## {name}: FAILED", "", f"`{type(error).__name__}: {error}`", ""])
             took.append(f"{name} {(time.perf_counter() - t0) / 60:.1f} min")
             print(f"benchmarks: {took[-1]}", file=sys.stderr, flush=True)
     minutes, load1, samples = (time.perf_counter() - start) / 60, os.getloadavg(), sampler.stop()

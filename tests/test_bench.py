@@ -104,3 +104,14 @@ def test_run_quick_writes_machine_and_throughput_tables(tmp_path):
     assert f"| torch | {torch.__version__} |" in text and "load average" in text
     assert "| MLP-MNIST | 64 | 1 |" in text and "Seed book's loop" in text
     assert "GPU: none measured" in text or torch.cuda.is_available()
+
+
+def test_run_reports_a_failed_section_and_keeps_the_others(tmp_path, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("no MNIST here")
+
+    monkeypatch.setattr(quality, "dcgan_mnist", broken)
+    text = run.main(["--quick", "--only", "quality,throughput", "--cases", "MLP-MNIST",
+                     "--out", str(tmp_path / "q.md")])
+    assert "## quality: FAILED" in text and "RuntimeError: no MNIST here" in text
+    assert "| MLP-MNIST | 64 | 1 |" in text
