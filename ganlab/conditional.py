@@ -43,17 +43,40 @@ class CondMLPGenerator(nn.Module):
         return self.net(torch.cat([z, label_code(y, self.num_labels).to(z.dtype)], dim=1))
 
 
-class CondMLPDiscriminator(nn.Module):
-    """D(x, y): [flat x, code] (B, prod(in_shape) + K) -> MLP -> raw score (B,)."""
+class _Projection(nn.Module):
+    """score = ψ·φ + b + ⟨V code, φ⟩ for features φ (B, F): the last term is the
+    projection discriminator's (Miyato & Koyama 2018) inner product of a learned label
+    embedding V code with the features, so D asks "is x real *and* does it fit y?"
+    directly, instead of waiting for its first layer to discover the label input."""
 
-    def __init__(self, in_shape, num_labels, hidden, *, act=nn.LeakyReLU, norm=None):
+    def __init__(self, features, num_labels, *, projection=True):
+        super().__init__()
+        self.linear = nn.Linear(features, 1)
+        # one-hot in: exactly an embedding table; None: a plain linear read-out
+        self.embed = nn.Linear(num_labels, features, bias=False) if projection else None
+
+    def forward(self, phi, code):
+        score = self.linear(phi).squeeze(1)  # (B,)
+        return score if self.embed is None else score + (self.embed(code) * phi).sum(1)
+
+
+class CondMLPDiscriminator(nn.Module):
+    """D(x, y): [flat x, code] (B, prod(in_shape) + K) -> hidden MLP -> features φ (B, F)
+    -> raw score (B,) with a projection term (``projection=False``: a plain linear read-out)."""
+
+    def __init__(self, in_shape, num_labels, hidden, *, act=nn.LeakyReLU, norm=None, projection=True):
         super().__init__()
         self.num_labels = num_labels
-        self.net = mlp(math.prod(in_shape) + num_labels, *hidden, 1, act=act, norm=norm)
+        self.body = nn.Sequential(mlp(math.prod(in_shape) + num_labels, *hidden, act=act, norm=norm),
+                                  act())  # mlp() puts no activation after its last layer
+        if norm is not None:
+            self.body.append(norm(hidden[-1]))
+        self.head = _Projection(hidden[-1], num_labels, projection=projection)
 
     def forward(self, x, y):
         code = label_code(y, self.num_labels).to(x.dtype)
-        return self.net(torch.cat([x.flatten(1), code], dim=1)).squeeze(1)
+        phi = self.body(torch.cat([x.flatten(1), code], dim=1))  # (B, F)
+        return self.head(phi, code)
 
 
 def _plan(size):
@@ -91,9 +114,10 @@ class CondDCGANGenerator(nn.Module):
 class CondDCGANDiscriminator(nn.Module):
     """D(x, y) in the DCGAN style: the code is broadcast to K constant maps (B, K, H, W)
     stacked onto x's channels; strided convs (×½ each, LeakyReLU 0.2) down to the start
-    side, then one linear score (B,). ``norm``: "batch" (DCGAN), "layer" or None (critics)."""
+    side, then a score (B,) from the flattened features with a projection term (see
+    ``_Projection``). ``norm``: "batch" (DCGAN), "layer" or None (critics)."""
 
-    def __init__(self, num_labels, *, size=28, channels=1, width=32, norm="batch"):
+    def __init__(self, num_labels, *, size=28, channels=1, width=32, norm="batch", projection=True):
         super().__init__()
         self.num_labels = num_labels
         start, steps = _plan(size)
@@ -107,13 +131,14 @@ class CondDCGANDiscriminator(nn.Module):
                 layers.append(nn.GroupNorm(1, c_out))  # one group = layer norm over (C, H, W)
             layers.append(nn.LeakyReLU(0.2))
             c = c_out
-        layers += [nn.Flatten(), nn.Linear(c * start * start, 1), nn.Flatten(0)]
-        self.net = nn.Sequential(*layers)
+        self.body = nn.Sequential(*layers, nn.Flatten())  # (B, c·start²)
+        self.head = _Projection(c * start * start, num_labels, projection=projection)
 
     def forward(self, x, y):
         code = label_code(y, self.num_labels).to(x.dtype)  # (B, K)
         maps = code[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])  # (B, K, H, W)
-        return self.net(torch.cat([x, maps], dim=1))
+        phi = self.body(torch.cat([x, maps], dim=1))  # (B, F)
+        return self.head(phi, code)
 
 
 def label_rows(classes, per_row, *, device=None):
