@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data import FACE_ATTRIBUTES, synthetic_faces
 from .device import is_quick
 from .paths import data_root
 
@@ -52,10 +53,7 @@ class AttributeClassifier(nn.Module):
 
 
 def _faces(n, seed):
-    from . import data  # imported here: data imports nothing from us, but keep the order loose
-
-    images, attrs = data.synthetic_faces(n, size=64, seed=seed).tensors
-    return images, attrs
+    return synthetic_faces(n, size=64, seed=seed).tensors  # images (n, 3, 64, 64), attributes (n, K)
 
 
 def _fingerprint():
@@ -66,14 +64,12 @@ def _fingerprint():
 
 def train_attribute_classifier(*, quick=False, seed=0, verbose=True):
     """Train on fresh stand-in faces; held-out accuracy per attribute -> ``.accuracy``."""
-    from . import data
-
     cfg = QUICK if quick else FULL
     start = time.perf_counter()
     torch.manual_seed(seed)
     x, y = _faces(cfg["n_train"], TRAIN_SEED)
     x = F.interpolate(x, size=(SIZE, SIZE), mode="bilinear", antialias=True, align_corners=False)
-    model = AttributeClassifier(data.FACE_ATTRIBUTES)
+    model = AttributeClassifier(FACE_ATTRIBUTES)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     model.train()
     for _ in range(cfg["epochs"]):
