@@ -18,6 +18,7 @@ import torch
 from .throughput import ganlab_loop, interleaved, paired_ratio
 
 HELPS = 1.05  # a speed-up smaller than this is within the noise of a shared machine
+CANDIDATE = "not yet: helps here, proposed as a default (ganlab has no switch for it today)"
 
 
 def _pair(case, variant, *, seconds, reps, n_data=1024):
@@ -73,6 +74,11 @@ def compiled(case, *, seconds, reps):
         return {"option": "torch.compile", "case": case.name, "note": f"failed: {type(error).__name__}: "
                 f"{str(error).splitlines()[0][:120]}", "adopted": "no"}
     row["note"] = f"first step {compile_s['s']:.0f} s (cold compile of G and D, forward and backward)"
+    if row["ratio"] > 1:  # training time after which the compile has paid for itself
+        even = compile_s["s"] / (1 - 1 / row["ratio"])
+        row["note"] += f"; pays for itself after ≈ {even / 60:.1f} min of training"
+        if row["adopted"] == CANDIDATE and even > 300:
+            row["adopted"] = "no: a notebook trains for minutes, less than that"
     return row
 
 
@@ -122,7 +128,7 @@ def batch_sizes(case, sizes, *, seconds, reps, n_data=2048):
 def _row(case, option, default, variant, ratio):
     helps = ratio >= HELPS
     return {"option": option, "case": case.name, "default": default, "variant": variant, "ratio": ratio,
-            "adopted": "worth adopting" if helps else "no (does not help here)", "note": ""}
+            "adopted": CANDIDATE if helps else "no (does not help here)", "note": ""}
 
 
 def amp_row(device):

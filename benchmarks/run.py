@@ -203,7 +203,8 @@ def options_section(plan, out, *, device):
     out += ["## 3. Options", "",
             f"ganlab's loop with the option vs without, interleaved ({kw['reps']} repetitions of "
             f"≈ {kw['seconds']:g} s); *ratio* = median of per-repetition ratios option/default. A default is "
-            f"adopted only where the option helps by ≥ {100 * (options.HELPS - 1):.0f} %.", "",
+            f"adopted only where the option helps by ≥ {100 * (options.HELPS - 1):.0f} %; none below is a "
+            "ganlab default today (the *adopted?* column says which ones are proposed).", "",
             "| option | case | default img/s | with option img/s | ratio | adopted? | note |",
             "|---|---|---:|---:|---:|---|---|"]
     for r in rows:
@@ -243,7 +244,7 @@ def summary(results):
                              f"{m['hq']:.0f} % HQ, {m['seconds']:.0f} s | — |")
     if "options" in results:
         adopted = [f"{r['option']} ({r['case']}, {r['ratio']:.2f}×)" for r in results["options"]
-                   if r["adopted"] == "worth adopting"]
+                   if r["adopted"] == options.CANDIDATE]
         lines.append(f"| options that help by ≥ 5 % | {', '.join(adopted) or 'none'} | — |")
     return lines + [""]
 
