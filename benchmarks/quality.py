@@ -41,6 +41,7 @@ def dcgan_mnist(*, cap_s, check_every_s, n_eval=2000, seed=0, width=16, batch_si
     floor = M.classifier_fid_floor(test_x, n_eval, clf)
     real = M.features(test_x[:n_eval], clf)  # (n_eval, F): held-out digits, computed once
     real_stats = real.mean(0), np.cov(real, rowvar=False)
+    real_kl = M.digit_coverage(test_x[:n_eval], clf)["kl"]  # what real digits score
     ganlab.seed_everything(seed)
     G = ganlab.dcgan.dcgan_generator(100, size=28, channels=1, width=width)
     D = ganlab.dcgan.dcgan_discriminator(size=28, channels=1, width=width)
@@ -65,7 +66,7 @@ def dcgan_mnist(*, cap_s, check_every_s, n_eval=2000, seed=0, width=16, batch_si
             reached = row
     return {"checks": checks, "reached": reached, "first": first, "floor": floor, "n_eval": n_eval,
             "eval_s": eval_s, "classifier_accuracy": clf.test_accuracy, "cap_s": cap_s, "width": width,
-            "batch_size": batch_size}
+            "batch_size": batch_size, "real_kl": real_kl}
 
 
 # --- 2-D mixtures ------------------------------------------------------------------------

@@ -142,7 +142,8 @@ def quality_section(plan, out, *, quick):
     out += ["## 2. Time to quality", "",
             f"### DCGAN on MNIST (DCGAN-28, width {r['width']}, batch {r['batch_size']}, "
             "Adam 2e-4 β₁ 0.5)", "",
-            f"Target: {t['covered']}/10 digits covered, KL(digit histogram ‖ uniform) < {t['kl']}, "
+            f"Target: {t['covered']}/10 digits covered, KL(digit histogram ‖ uniform) < {t['kl']} "
+            f"(real test digits: {r['real_kl']:.3f}), "
             f"classifier-FID ≤ {t['fid_over_floor']:g} × the real-vs-real floor ({r['floor']:.2f} at "
             f"{r['n_eval']} samples; local MNIST CNN, test accuracy {100 * r['classifier_accuracy']:.2f} %, "
             "not Inception FID). Checked every "
