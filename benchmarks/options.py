@@ -100,6 +100,8 @@ def threads(case, *, seconds, reps):
 
     row = _row(case, f"{n} thread(s) vs {default}", *_pair(case, variant, seconds=seconds, reps=reps))
     row["adopted"] = "no (a library should not pick thread counts)"
+    # On an oversubscribed CPU, OpenMP threads wait for each other: more threads can be far slower.
+    row["note"] = f"1-min load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs after this row"
     return row
 
 
@@ -131,9 +133,7 @@ def _row(case, option, default, variant, ratio):
             "adopted": CANDIDATE if helps else "no (does not help here)", "note": ""}
 
 
-def amp_row(device):
-    """AMP (float16 autocast) is CUDA-only in ganlab."""
-    if device.type != "cuda":
-        return {"option": "AMP (float16 autocast)", "case": "all", "adopted": "no",
-                "note": "not measured: no GPU (ganlab uses AMP on CUDA only)"}
-    return None
+def amp_row():
+    """AMP (float16 autocast) is CUDA-only in ganlab, and these benchmarks run on the CPU."""
+    return {"option": "AMP (float16 autocast)", "case": "all", "adopted": "no",
+            "note": "not measured: no GPU (ganlab uses AMP on CUDA only)"}

@@ -188,7 +188,7 @@ def quality_section(plan, out, *, quick):
     return r, rows
 
 
-def options_section(plan, out, *, device):
+def options_section(plan, out):
     by_name = {c.name: c for c in cases.cases()}
     dc28 = by_name["DCGAN-28"]
     kw = dict(seconds=plan.seconds / 2, reps=max(3, plan.reps - 2))
@@ -198,7 +198,7 @@ def options_section(plan, out, *, device):
     else:
         rows.append({"option": "torch.compile", "case": dc28.name, "adopted": "no",
                      "note": "skipped in --quick (compiling takes tens of seconds)"})
-    rows.append(options.amp_row(device))
+    rows.append(options.amp_row())
     rows.append(options.threads(dc28, **kw))
     rows += options.batch_sizes(dc28, plan.batch_sizes, **kw)
     out += ["## 3. Options", "",
@@ -264,13 +264,12 @@ def main(argv=None):
     plan = QUICK if args.quick else FULL
     sections = set(args.only.split(","))
     start, load0, sampler = time.perf_counter(), os.getloadavg(), LoadSampler()
-    device = torch.device("cpu")
     names = args.cases.split(",") if args.cases else None
     info = machine()
     body, took, results = [], [], {}
     for name, section in (("throughput", lambda: throughput_section(plan, body, names=names)),
                           ("quality", lambda: quality_section(plan, body, quick=args.quick)),
-                          ("options", lambda: options_section(plan, body, device=device))):
+                          ("options", lambda: options_section(plan, body))):
         if name in sections:
             t0 = time.perf_counter()
             try:
