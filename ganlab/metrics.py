@@ -31,7 +31,7 @@ class MnistClassifier(nn.Module):
     ``features(x)`` is the penultimate layer (B, feature_dim), the space classifier-FID uses.
     """
 
-    def __init__(self, width=32, feature_dim=128):
+    def __init__(self, width=16, feature_dim=128):
         super().__init__()
         self.width, self.feature_dim = width, feature_dim
         self.body = nn.Sequential(
@@ -51,7 +51,7 @@ class MnistClassifier(nn.Module):
 
 
 # (width, feature_dim, epochs, train images): the full classifier and quick mode's small one.
-_CONFIGS = {FULL_NAME: (32, 128, 3, 60000), QUICK_NAME: (16, 64, 1, 12000)}
+_CONFIGS = {FULL_NAME: (16, 128, 3, 60000), QUICK_NAME: (16, 64, 1, 12000)}
 
 
 def mnist_classifier(root=None, *, quick=None, device="cpu", verbose=True):
