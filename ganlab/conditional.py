@@ -7,8 +7,10 @@ exactly an ``nn.Embedding`` lookup, so we need no separate embedding table.)
 
 G sees [z, code] concatenated; D sees x together with the code: concatenated to the
 flat image (MLP) or broadcast to K constant feature maps stacked onto the image's
-channels (DCGAN). Both players are told y, so D can reject "a good 3 labelled 7" and
-G must draw the requested class to win.
+channels (DCGAN). D's score also gets a projection term ⟨V code, φ(x, y)⟩ on its last
+features φ (Miyato & Koyama 2018; ``projection=False`` turns it off), which makes D use
+the label from the first steps. Both players are told y, so D can reject "a good 3
+labelled 7" and G must draw the requested class to win.
 """
 
 import math

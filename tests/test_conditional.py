@@ -92,3 +92,15 @@ def test_conditional_training_step_runs(family, kind):
     assert any((p - b).abs().max() > 0 for p, b in zip(G.parameters(), before))
     assert history.snapshots[0][1].shape == (16, channels, size, size)
     assert gan.generate(labels=y[:5], z=torch.randn(5, LATENT)).shape == (5, channels, size, size)
+
+
+def test_projection_head_matches_closed_form():
+    torch.manual_seed(0)
+    D = CondMLPDiscriminator((1, 4, 4), 3, (5,))
+    x, y = torch.randn(2, 1, 4, 4), torch.tensor([2, 0])
+    phi = D.body(torch.cat([x.flatten(1), F.one_hot(y, 3).float()], 1))  # (2, 5)
+    V, psi, b = D.head.embed.weight, D.head.linear.weight[0], D.head.linear.bias  # V: (5, 3)
+    expected = phi @ psi + b + (phi * V[:, y].T).sum(1)  # ψ·φ + b + ⟨V e_y, φ⟩
+    torch.testing.assert_close(D(x, y), expected)
+    plain = CondMLPDiscriminator((1, 4, 4), 3, (5,), projection=False)
+    assert plain.head.embed is None and plain(x, y).shape == (2,)

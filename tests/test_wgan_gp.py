@@ -119,3 +119,39 @@ def test_critics_score_each_sample_alone_without_sigmoid_or_batch_norm(critic, s
     # per sample: a score does not depend on its batch-mates (batch norm would break this)
     torch.testing.assert_close(scores[:1], C(x[:1]))
     torch.testing.assert_close(scores[3:], C(x[3:]))
+
+
+def test_playground_make_gan_wgan_gp_uses_algorithm_1_settings():
+    from ganlab import playground
+
+    gan = playground.make_gan("WGAN-GP")
+    group = gan.opt_D.param_groups[0]
+    assert (gan.loss, gan.n_critic, gan.gp_weight) == (ganlab.WGAN, 5, 10.0)
+    assert (group["lr"], group["betas"]) == (1e-4, (0.0, 0.9))
+    assert not any(isinstance(m, (nn.BatchNorm1d, nn.Sigmoid)) for m in gan.D.modules())
+
+
+def test_playground_show_without_front_end_draws_a_static_figure(monkeypatch):
+    import matplotlib
+
+    from ganlab import playground
+
+    matplotlib.use("Agg")
+    shown = []
+
+    class Handle:  # what display(..., display_id=True) returns in a notebook
+        def update(self, obj):
+            shown.append(obj)
+
+    def display(obj, **kwargs):
+        shown.append(obj)
+        return Handle()
+
+    monkeypatch.setattr("IPython.display.display", display)
+    ganlab.seed_everything(0)
+    lab = playground.Playground(burst=2, batch_size=16)
+    lab.show()  # returns: nothing waits for a click
+    assert lab.gan.step == 2
+    assert isinstance(shown[0], matplotlib.figure.Figure)
+    lab._train_from_widgets()  # what a press of "train" does
+    assert lab.gan.step == 4 and isinstance(shown[-1], matplotlib.figure.Figure)
