@@ -31,7 +31,7 @@ test: $(STAMP) lint
 	GANLAB_QUICK=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check ganlab tests tools notebooks
+	$(BIN)/ruff check ganlab tests tools notebooks benchmarks conftest.py
 
 data: $(STAMP)
 	$(BIN)/python -m ganlab.data.fetch
