@@ -55,7 +55,8 @@ def show_snapshots(history, *, count=6, per_snapshot=16, value_range=None):
     snaps = history.snapshots
     if not snaps:
         raise ValueError("no snapshots: pass snapshot_every= to train()")
-    picks = [snaps[round(i * (len(snaps) - 1) / max(1, count - 1))] for i in range(min(count, len(snaps)))]
+    k = min(count, len(snaps))  # evenly spaced, first and last included, never repeated
+    picks = [snaps[round(i * (len(snaps) - 1) / max(1, k - 1))] for i in range(k)]
     fig, axes = plt.subplots(1, len(picks), figsize=(2.2 * len(picks), 2.4), squeeze=False)
     for ax, (step, images) in zip(axes[0], picks):
         images = images[:per_snapshot].float()

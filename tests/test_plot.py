@@ -48,3 +48,11 @@ def test_live_loss_updates_one_display(make_toy_gan, monkeypatch):
     gan = make_toy_gan()
     ganlab.train(gan, pattern1010, steps=30, callbacks=[plot.LiveLoss(every=10)], progress=False)
     assert shown == ["display", "update", "update"]
+
+
+def test_show_snapshots_never_repeats_a_frame():
+    history = ganlab.History()
+    for step in (10, 20, 30):
+        history.snapshot(step, torch.zeros(4, 1, 2, 2))
+    fig = plot.show_snapshots(history, count=6)
+    assert [ax.get_title() for ax in fig.axes] == ["step 10", "step 20", "step 30"]
