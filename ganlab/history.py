@@ -1,6 +1,5 @@
 """What a training run remembers: one row of numbers per logged step, and snapshots."""
 
-import pandas as pd
 import torch
 
 
@@ -32,6 +31,8 @@ class History:
 
     @property
     def frame(self):
+        import pandas as pd  # imported here: pandas is slow to import and only needed now
+
         return pd.DataFrame(self.rows)
 
     @property
