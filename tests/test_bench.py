@@ -62,13 +62,35 @@ def test_plain_loop_matches_ganlab_train_wgan_gp():
         torch.testing.assert_close(a, b)
 
 
-def test_book_loop_updates_both_models_one_image_at_a_time():
+def test_one_image_loop_updates_both_models_one_image_at_a_time():
     case = _tiny()
     G, D = case.models()
     G0, D0 = copy.deepcopy(G), copy.deepcopy(D)
-    assert throughput.book_loop(case, G, D, case.data(10))(3) == 3
+    assert throughput.one_image_loop(case, G, D, case.data(10))(3) == 3
     for new, old in ((G, G0), (D, D0)):
         assert any(not torch.equal(a, b) for a, b in zip(new.parameters(), old.parameters()))
+
+
+def test_book_dataset_gives_the_books_items_from_a_csv_shaped_frame():
+    data = torch.rand(5, 1, 28, 28) * 2 - 1
+    frame = throughput.book_frame(data)
+    assert frame.shape == (5, 785) and str(frame.dtypes.iloc[1]) == "int64"  # as read_csv reads it
+    label, image, target = throughput.BookMnistDataset(frame)[3]
+    assert image.shape == (784,) and image.dtype == torch.float32
+    torch.testing.assert_close(image * 2 - 1, data[3].flatten(), atol=1 / 255, rtol=0)  # pixels k/255
+    assert target.sum() == 1 and target[label] == 1
+
+
+def test_book_loop_trains_the_books_models_one_image_each():
+    G, D = throughput.book_models()
+    G0, D0 = copy.deepcopy(G), copy.deepcopy(D)
+    dataset = throughput.BookMnistDataset(throughput.book_frame(torch.rand(4, 1, 28, 28) * 2 - 1))
+    assert throughput.book_loop(G, D, dataset)(6) == 6  # wraps past the end of the data
+    assert (D.counter, G.counter) == (12, 6)  # two D updates and one G update per image
+    assert len(D.progress) == 1  # a loss kept every 10th call, as the book does
+    for new, old in ((G, G0), (D, D0)):
+        assert any(not torch.equal(a, b) for a, b in zip(new.parameters(), old.parameters()))
+    assert G(torch.randn(100)).shape == (784,) and 0 < D(torch.rand(784)).item() < 1
 
 
 def test_interleaved_alternates_order_and_counts_images():
@@ -102,7 +124,7 @@ def test_run_quick_writes_machine_and_throughput_tables(tmp_path):
     text = run.main(["--quick", "--only", "throughput", "--cases", "MLP-MNIST", "--out", str(out)])
     assert out.read_text() == text
     assert f"| torch | {torch.__version__} |" in text and "load average" in text
-    assert "| MLP-MNIST | 64 | 1 |" in text and "Seed book's loop" in text
+    assert "| MLP-MNIST | 64 | 1 |" in text and "The seed book's loop" in text
     assert "GPU: none measured" in text or torch.cuda.is_available()
 
 
