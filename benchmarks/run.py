@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -35,6 +35,7 @@ class Plan:
     reps: int
     dcgan_cap_s: float  # training-time cap for DCGAN-MNIST time to quality
     dcgan_check_s: float
+    dcgan_width: int
     n_eval: int
     mixture_seeds: tuple
     gan_budgets: tuple  # steps, vanilla GAN on ring8 / grid25
@@ -44,11 +45,12 @@ class Plan:
     skip: tuple = ()  # throughput cases left out
 
 
-FULL = Plan(seconds=2.0, reps=5, dcgan_cap_s=210, dcgan_check_s=15, n_eval=2000, mixture_seeds=(0, 1, 2),
+FULL = Plan(seconds=2.0, reps=5, dcgan_cap_s=240, dcgan_check_s=20, dcgan_width=32, n_eval=2000,
+            mixture_seeds=(0, 1, 2),
             gan_budgets=(500, 1000, 2000), wgan_budgets=(), batch_sizes=(32, 64, 128, 256), slow_options=True)
-QUICK = Plan(seconds=0.1, reps=3, dcgan_cap_s=10, dcgan_check_s=5, n_eval=500, mixture_seeds=(0,),
-             gan_budgets=(100,), wgan_budgets=(10,), batch_sizes=(32, 64), slow_options=False,
-             skip=("DCGAN-64",))
+QUICK = Plan(seconds=0.1, reps=3, dcgan_cap_s=10, dcgan_check_s=5, dcgan_width=16, n_eval=500,
+             mixture_seeds=(0,), gan_budgets=(100,), wgan_budgets=(10,), batch_sizes=(32, 64),
+             slow_options=False, skip=("DCGAN-64",))
 
 
 def machine():
@@ -140,7 +142,7 @@ def throughput_section(plan, out, *, names=None):
 
 def quality_section(plan, out, *, quick):
     r = quality.dcgan_mnist(cap_s=plan.dcgan_cap_s, check_every_s=plan.dcgan_check_s, n_eval=plan.n_eval,
-                            quick=quick)
+                            width=plan.dcgan_width, quick=quick)
     print(f"  DCGAN-MNIST reached: {r['reached']}", file=sys.stderr, flush=True)
     t = quality.TARGET
     out += ["## 2. Time to quality", "",
@@ -170,12 +172,16 @@ def quality_section(plan, out, *, quick):
     for c in r["checks"]:
         out.append(f"| {c['seconds']:.0f} | {c['step']} | {c['covered']}/10 | {c['kl']:.3f} | {c['fid']:.2f} "
                    f"| {c['fid_over_floor']:.1f} |")
+    return r
+
+
+def mixtures_section(plan, out):
     rows = []
     for name in ("ring8", "grid25"):
         rows += quality.mixture(name, "GAN", budgets=plan.gan_budgets, seeds=plan.mixture_seeds)
         if plan.wgan_budgets:
             rows += quality.mixture(name, "WGAN-GP", budgets=plan.wgan_budgets, seeds=plan.mixture_seeds)
-    out += ["", "### 2-D mixtures (ring8, grid25)", "",
+    out += ["### 2-D mixtures (ring8, grid25)", "",
             "Models: G a 3×128 ReLU MLP from 2-d Gaussian noise; GAN: BCE, D 3×128 ReLU, Adam(1e-3, β₁ 0.5); "
             + ("WGAN-GP: 3×128 critic, n_critic 5, λ 10, Adam(1e-4, (0, 0.9)); " if plan.wgan_budgets else
                "(WGAN-GP, with 5 critic updates and a double backward per step, is too slow for this budget "
@@ -189,7 +195,7 @@ def quality_section(plan, out, *, quick):
         out.append(f"| {m['mixture']} | {m['method']} | {m['steps']} | {m['covered']:g}/{m['modes']} "
                    f"{m['covered_all']} | {m['hq']:.1f} | {m['seconds']:.1f} |")
     out.append("")
-    return r, rows
+    return rows
 
 
 def options_section(plan, out):
@@ -232,15 +238,18 @@ def summary(results):
                          f"{r['case']} | {r['book_ratio']:.1f}× ({fmt(r['ganlab'])} vs "
                          f"{fmt(r['book'])} img/s) | ≥ 30× |")
     if "quality" in results:
-        r, mixtures = results["quality"]
+        r = results["quality"]
         hit = r["reached"]
         digits = r["first"]["10/10 digits"]
         best = min(c["fid_over_floor"] for c in r["checks"])
+        best_kl = min(c["kl"] for c in r["checks"])
         got = (f"reached after {hit['seconds']:.0f} s" if hit else
-               f"not reached in {r['cap_s']:g} s (best FID/floor {best:.1f}"
+               f"not reached in {r['cap_s']:g} s (best FID/floor {best:.1f}, best KL {best_kl:.3f}"
                + (f"; 10/10 digits after {digits['seconds']:.0f} s" if digits else "") + ")")
         lines.append(f"| DCGAN-MNIST (width {r['width']}) time to 10/10 digits, KL < 0.05, FID ≤ 5 × floor "
                      f"| {got} | within the cap |")
+    if "mixtures" in results:
+        mixtures = results["mixtures"]
         for m in mixtures:
             if m["steps"] == max(x["steps"] for x in mixtures if x["method"] == m["method"]):
                 seeds = len(m["covered_all"])
@@ -259,13 +268,22 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run (< 2 min); prints unless --out")
     parser.add_argument("--out", help=f"where to write the Markdown (default: {RESULTS} for a full run, "
                         "stdout for --quick); '-' for stdout")
-    parser.add_argument("--only", default="throughput,quality,options", help="comma-separated sections")
+    parser.add_argument("--only", default="throughput,quality,mixtures,options",
+                        help="comma-separated sections (default: all four)")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads(N) first (default: torch's)")
     parser.add_argument("--cases", help="comma-separated throughput cases, e.g. MLP-MNIST (default: all)")
+    parser.add_argument("--dcgan-cap", type=float, metavar="SECONDS",
+                        help=f"DCGAN-MNIST: cap on training time (default {FULL.dcgan_cap_s:g})")
+    parser.add_argument("--dcgan-width", type=int, help=f"DCGAN width (default {FULL.dcgan_width})")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     plan = QUICK if args.quick else FULL
+    if args.dcgan_cap:  # a longer run: check as often as the full plan does, at most 20 times
+        check = max(plan.dcgan_check_s, args.dcgan_cap / 20)
+        plan = replace(plan, dcgan_cap_s=args.dcgan_cap, dcgan_check_s=check)
+    if args.dcgan_width:
+        plan = replace(plan, dcgan_width=args.dcgan_width)
     sections = set(args.only.split(","))
     start, load0, sampler = time.perf_counter(), os.getloadavg(), LoadSampler()
     names = args.cases.split(",") if args.cases else None
@@ -273,6 +291,7 @@ def main(argv=None):
     body, took, results = [], [], {}
     for name, section in (("throughput", lambda: throughput_section(plan, body, names=names)),
                           ("quality", lambda: quality_section(plan, body, quick=args.quick)),
+                          ("mixtures", lambda: mixtures_section(plan, body)),
                           ("options", lambda: options_section(plan, body))):
         if name in sections:
             t0 = time.perf_counter()

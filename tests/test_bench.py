@@ -137,3 +137,17 @@ def test_run_reports_a_failed_section_and_keeps_the_others(tmp_path, monkeypatch
                      "--out", str(tmp_path / "q.md")])
     assert "## quality: FAILED" in text and "RuntimeError: no MNIST here" in text
     assert "| MLP-MNIST | 64 | 1 |" in text
+
+
+def test_dcgan_cap_and_width_flags_reach_the_quality_run(tmp_path, monkeypatch):
+    seen = {}
+
+    def record(**kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(quality, "dcgan_mnist", record)
+    run.main(["--only", "quality", "--dcgan-cap", "1800", "--dcgan-width", "64",
+              "--out", str(tmp_path / "q.md")])
+    assert seen["cap_s"] == 1800 and seen["width"] == 64
+    assert seen["check_every_s"] == 90  # at most 20 checks in a long run
