@@ -13,10 +13,9 @@ import statistics
 import time
 
 import numpy as np
-import torch
-from torch import nn
 
 import ganlab
+from ganlab import playground  # not imported by ganlab itself (it needs matplotlib)
 
 TARGET = {"covered": 10, "kl": 0.05, "fid_over_floor": 5.0}
 PARTS = {  # each part of the target, as a test on one check's row
@@ -73,42 +72,32 @@ def dcgan_mnist(*, cap_s, check_every_s, n_eval=2000, seed=0, width=32, batch_si
 # --- 2-D mixtures ------------------------------------------------------------------------
 
 
-def _mixture_gan(method, hidden=128):
-    """2-D models: a 3×128 ReLU MLP G from 2-d Gaussian noise, and a 3×128 D or WGAN-GP critic."""
-    H = (hidden,) * 3
-    G = ganlab.models.mlp_generator(2, H, (2,), act=nn.ReLU, out=None)
-    if method == "GAN":
-        D = ganlab.models.mlp_discriminator((2,), H, act=nn.ReLU)
-        opt = dict(lr=1e-3, betas=(0.5, 0.999))
-        extra = {}
-    else:  # WGAN-GP, Algorithm 1 of Gulrajani et al.
-        D = ganlab.critics.mlp_critic((2,), H)
-        opt = dict(lr=1e-4, betas=(0.0, 0.9))
-        extra = dict(loss=ganlab.WGAN, n_critic=5, gp_weight=10.0)
-    return ganlab.GAN(G, D, torch.optim.Adam(G.parameters(), **opt),
-                      torch.optim.Adam(D.parameters(), **opt), latent_dim=2, **extra)
+TOY = {"lr": 1e-3, "betas": (0.5, 0.9), "gp_weight": 0.1}
+"""WGAN-GP with the settings of the paper's own 2-D toy script (``gan_toy.py`` in
+igul222/improved_wgan_training: λ = 0.1, whose comment says a smaller λ makes toy tasks
+faster, and Adam β = (0.5, 0.9)), but lr 1e-3 instead of its 1e-4 (it trains 100,000
+iterations; a CPU budget allows a few thousand)."""
 
 
-def mixture(name, method, *, budgets, seeds, n_eval=2500, batch_size=256):
-    """Modes covered and HQ % after each step budget, per seed; medians over seeds."""
+def mixture(name, method, *, budgets, seeds, settings=None, label=None, n_eval=2500, batch_size=256):
+    """Modes covered and HQ % after each step budget, per seed; medians over seeds.
+
+    ``method`` and ``settings`` go to ``ganlab.playground.make_gan`` (3×128 ReLU MLPs, z ∈ R²,
+    notebook 06's models); ``label`` names the row (default: the method)."""
     std = ganlab.data.MIXTURE_STD[name]
     centers = ganlab.data.mixture_centers(name)
-
-    def sample(n):
-        return ganlab.data.gaussian_mixture(name, n)[0]
-
     per_budget = {b: [] for b in budgets}
     for seed in seeds:
         ganlab.seed_everything(seed)
-        gan = _mixture_gan(method)
+        gan = playground.make_gan(method, **(settings or {}))
         for b in budgets:
-            ganlab.train(gan, sample, batch_size=batch_size, steps=b, progress=False)
+            ganlab.train(gan, playground.sampler(name), batch_size=batch_size, steps=b, progress=False)
             cov = ganlab.metrics.mode_coverage_2d(gan.generate(n_eval), centers, std)
             per_budget[b].append((cov["covered"], cov["high_quality"], gan.history.seconds))
     rows = []
     for b, results in per_budget.items():
         covered, hq, secs = zip(*results)
-        rows.append({"mixture": name, "method": method, "steps": b, "modes": len(centers),
+        rows.append({"mixture": name, "method": label or method, "steps": b, "modes": len(centers),
                      "covered": statistics.median(covered), "covered_all": list(covered),
                      "hq": statistics.median(hq), "seconds": statistics.median(secs)})
     return rows

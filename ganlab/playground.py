@@ -19,27 +19,33 @@ from .models import mlp_discriminator, mlp_generator
 from .train import GAN, train
 
 METHODS = ("GAN", "WGAN-GP")
-DEFAULTS = {"GAN": {"lr": 1e-3, "n_critic": 1}, "WGAN-GP": {"lr": 1e-4, "n_critic": 5}}
+DEFAULTS = {"GAN": {"lr": 1e-3, "n_critic": 1, "betas": (0.5, 0.999), "gp_weight": 0.0},
+            "WGAN-GP": {"lr": 1e-4, "n_critic": 5, "betas": (0.0, 0.9), "gp_weight": 10.0}}
 VIEW = {"ring8": 1.6, "grid25": 5.5}  # half-width of the plotted square
 
 
-def make_gan(method="WGAN-GP", *, lr=None, n_critic=None, hidden=(128, 128, 128), latent_dim=2):
+def make_gan(method="WGAN-GP", *, hidden=(128, 128, 128), latent_dim=2, **settings):
     """A GAN for 2-D points: ReLU MLP G (z ∈ R^latent_dim -> R², no output squashing).
 
-    "GAN": BCE with an MLP discriminator, Adam(lr, β = (0.5, 0.999)).
+    "GAN": BCE with an MLP discriminator, Adam(lr 1e-3, β = (0.5, 0.999)).
     "WGAN-GP": WGAN loss with an MLP critic (no sigmoid, no batch norm), λ = 10,
-    Adam(lr, β = (0, 0.9)) as in the paper's Algorithm 1 (lr 1e-4, n_critic 5 by default).
+    Adam(lr 1e-4, β = (0, 0.9)), n_critic 5: the paper's Algorithm 1.
+    ``settings`` override ``DEFAULTS[method]``: ``lr``, ``n_critic``, ``betas``, ``gp_weight``
+    (None keeps the default).
     """
-    lr = DEFAULTS[method]["lr"] if lr is None else lr
-    n_critic = DEFAULTS[method]["n_critic"] if n_critic is None else n_critic
+    unknown = set(settings) - set(DEFAULTS[method])
+    if unknown:
+        raise TypeError(f"make_gan: unknown settings {sorted(unknown)}; "
+                        f"choose from {sorted(DEFAULTS[method])}")
+    s = {**DEFAULTS[method], **{k: v for k, v in settings.items() if v is not None}}
     G = mlp_generator(latent_dim, hidden, (2,), act=nn.ReLU, out=None)
     if method == "GAN":
-        D, betas, loss, gp_weight = mlp_discriminator((2,), hidden, act=nn.ReLU), (0.5, 0.999), BCE, 0.0
+        D, loss = mlp_discriminator((2,), hidden, act=nn.ReLU), BCE
     else:
-        D, betas, loss, gp_weight = mlp_critic((2,), hidden), (0.0, 0.9), WGAN, 10.0
-    return GAN(G, D, torch.optim.Adam(G.parameters(), lr, betas=betas),
-               torch.optim.Adam(D.parameters(), lr, betas=betas), latent_dim=latent_dim,
-               loss=loss, n_critic=n_critic, gp_weight=gp_weight, n_fixed=1000)
+        D, loss = mlp_critic((2,), hidden), WGAN
+    return GAN(G, D, torch.optim.Adam(G.parameters(), s["lr"], betas=s["betas"]),
+               torch.optim.Adam(D.parameters(), s["lr"], betas=s["betas"]), latent_dim=latent_dim,
+               loss=loss, n_critic=s["n_critic"], gp_weight=s["gp_weight"], n_fixed=1000)
 
 
 def sampler(name):

@@ -155,3 +155,14 @@ def test_playground_show_without_front_end_draws_a_static_figure(monkeypatch):
     assert isinstance(shown[0], matplotlib.figure.Figure)
     lab._train_from_widgets()  # what a press of "train" does
     assert lab.gan.step == 4 and isinstance(shown[-1], matplotlib.figure.Figure)
+
+
+def test_playground_make_gan_settings_override_the_defaults_and_typos_fail():
+    from ganlab import playground
+
+    gan = playground.make_gan("WGAN-GP", lr=1e-3, betas=(0.5, 0.9), gp_weight=0.1)
+    group = gan.opt_G.param_groups[0]
+    assert (gan.gp_weight, gan.n_critic, group["lr"], group["betas"]) == (0.1, 5, 1e-3, (0.5, 0.9))
+    assert playground.make_gan("GAN", lr=None).opt_D.param_groups[0]["lr"] == 1e-3  # None: the default
+    with pytest.raises(TypeError, match="gp_weigth"):
+        playground.make_gan("WGAN-GP", gp_weigth=1.0)
