@@ -223,8 +223,8 @@ def options_section(plan, out):
     out += ["## 3. Options", "",
             f"ganlab's loop with the option vs without, interleaved ({kw['reps']} repetitions of "
             f"≈ {kw['seconds']:g} s); *ratio* = median of per-repetition ratios option/default. A default is "
-            f"adopted only where the option helps by ≥ {100 * (options.HELPS - 1):.0f} %; none below is a "
-            "ganlab default today (the *adopted?* column says which ones are proposed).", "",
+            f"adopted only where the option helps by ≥ {100 * (options.HELPS - 1):.0f} %, and the *adopted?* "
+            "column gives the decision and its reason.", "",
             "| option | case | default img/s | with option img/s | ratio | adopted? | note |",
             "|---|---|---:|---:|---:|---|---|"]
     for r in rows:
@@ -266,9 +266,10 @@ def summary(results):
                              f"{seeds} seed{'s' * (seeds > 1)}) | {m['covered']:g}/{m['modes']} modes, "
                              f"{m['hq']:.0f} % HQ, {m['seconds']:.0f} s | — |")
     if "options" in results:
-        adopted = [f"{r['option']} ({r['case']}, {r['ratio']:.2f}×)" for r in results["options"]
-                   if r["adopted"] == options.CANDIDATE]
-        lines.append(f"| options that help by ≥ 5 % | {', '.join(adopted) or 'none'} | — |")
+        helping = [f"{r['option']} ({r['case']}, {r['ratio']:.2f}×)" for r in results["options"]
+                   if r.get("helps")]
+        lines.append(f"| options that help by ≥ 5 % | {', '.join(helping) or 'none'} | adopted only where "
+                     "they help; decisions in §3 |")
     return lines + [""]
 
 
