@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .dcgan import down_block, up_block
 from .models import mlp
 
 
@@ -92,7 +93,7 @@ def _plan(size):
 
 class CondDCGANGenerator(nn.Module):
     """G(z, y) in the DCGAN style: [z, code] -> (width·2^(n-1), s, s) -> n transposed convs
-    (×2 each, batch norm + ReLU) -> tanh image (B, channels, size, size)."""
+    (×2 each: ``dcgan.up_block``) -> tanh image (B, channels, size, size)."""
 
     def __init__(self, latent_dim, num_labels, *, size=28, channels=1, width=32):
         super().__init__()
@@ -101,12 +102,10 @@ class CondDCGANGenerator(nn.Module):
         c = width * 2 ** (steps - 1)
         layers = [nn.Linear(latent_dim + num_labels, c * start * start, bias=False),
                   nn.Unflatten(1, (c, start, start)), nn.BatchNorm2d(c), nn.ReLU()]
-        for i in range(steps):  # (c, s, s) -> (c/2, 2s, 2s); the last one -> (channels, size, size)
-            last = i == steps - 1
-            c_out = channels if last else c // 2
-            layers.append(nn.ConvTranspose2d(c, c_out, 4, stride=2, padding=1, bias=last))
-            layers += [nn.Tanh()] if last else [nn.BatchNorm2d(c_out), nn.ReLU()]
-            c = c_out
+        for _ in range(steps - 1):  # (c, s, s) -> (c/2, 2s, 2s)
+            layers.append(up_block(c, c // 2))
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, stride=2, padding=1), nn.Tanh()]  # no norm on output
         self.net = nn.Sequential(*layers)
 
     def forward(self, z, y):
@@ -115,24 +114,19 @@ class CondDCGANGenerator(nn.Module):
 
 class CondDCGANDiscriminator(nn.Module):
     """D(x, y) in the DCGAN style: the code is broadcast to K constant maps (B, K, H, W)
-    stacked onto x's channels; strided convs (×½ each, LeakyReLU 0.2) down to the start
-    side, then a score (B,) from the flattened features with a projection term (see
-    ``_Projection``). ``norm``: "batch" (DCGAN), "layer" or None (critics)."""
+    stacked onto x's channels; strided convs (×½ each: ``dcgan.down_block``) down to the
+    start side, then a score (B,) from the flattened features with a projection term (see
+    ``_Projection``). ``norm``: a factory ``c -> module`` used in every block but the first
+    (``nn.BatchNorm2d`` for a DCGAN; ``critics.map_layer_norm`` or None for a WGAN-GP critic)."""
 
-    def __init__(self, num_labels, *, size=28, channels=1, width=32, norm="batch", projection=True):
+    def __init__(self, num_labels, *, size=28, channels=1, width=32, norm=nn.BatchNorm2d, projection=True):
         super().__init__()
         self.num_labels = num_labels
         start, steps = _plan(size)
         layers, c = [], channels + num_labels
         for i in range(steps):  # (c, s, s) -> (width·2^i, s/2, s/2)
-            c_out = width * 2**i
-            layers.append(nn.Conv2d(c, c_out, 4, stride=2, padding=1, bias=norm is None or i == 0))
-            if i > 0 and norm == "batch":
-                layers.append(nn.BatchNorm2d(c_out))
-            elif i > 0 and norm == "layer":
-                layers.append(nn.GroupNorm(1, c_out))  # one group = layer norm over (C, H, W)
-            layers.append(nn.LeakyReLU(0.2))
-            c = c_out
+            layers.append(down_block(c, width * 2**i, norm=norm if i > 0 else None))
+            c = width * 2**i
         self.body = nn.Sequential(*layers, nn.Flatten())  # (B, c·start²)
         self.head = _Projection(c * start * start, num_labels, projection=projection)
 

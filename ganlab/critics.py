@@ -15,6 +15,11 @@ from torch import nn
 from .models import mlp
 
 
+def map_layer_norm(c):
+    """Layer norm over (C, H, W) of each sample's feature maps: ``GroupNorm`` with one group."""
+    return nn.GroupNorm(1, c)
+
+
 def mlp_critic(in_shape, hidden, *, layer_norm=False):
     """x (B, *in_shape) -> score (B,): Linear + LeakyReLU(0.2) [+ LayerNorm] layers."""
     norm = nn.LayerNorm if layer_norm else None
@@ -26,7 +31,7 @@ def conv_critic(*, size=28, channels=1, width=64, layer_norm=True):
     """Image (B, channels, size, size) -> score (B,) for size 28 (→14→7) or 32/64 (→…→4).
 
     Strided 4×4 convs with LeakyReLU(0.2), doubling the width each time; after the first,
-    ``GroupNorm(1, C)``: layer norm over (C, H, W) of each sample, never over the batch.
+    ``map_layer_norm``: layer norm over (C, H, W) of each sample, never over the batch.
     """
     n_down = 2 if size == 28 else round(math.log2(size / 4))
     side = size // 2**n_down
@@ -37,7 +42,7 @@ def conv_critic(*, size=28, channels=1, width=64, layer_norm=True):
         c_out = width * 2**i
         layers.append(nn.Conv2d(c, c_out, 4, stride=2, padding=1))
         if layer_norm and i > 0:
-            layers.append(nn.GroupNorm(1, c_out))
+            layers.append(map_layer_norm(c_out))
         layers.append(nn.LeakyReLU(0.2))
         c = c_out
     layers += [nn.Flatten(), nn.Linear(c * side * side, 1), nn.Flatten(0)]  # (B, c·s·s) -> (B,)

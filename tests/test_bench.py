@@ -2,6 +2,7 @@
 and the quick command writes its report."""
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -151,3 +152,16 @@ def test_dcgan_cap_and_width_flags_reach_the_quality_run(tmp_path, monkeypatch):
               "--out", str(tmp_path / "q.md")])
     assert seen["cap_s"] == 1800 and seen["width"] == 64
     assert seen["check_every_s"] == 90  # at most 20 checks in a long run
+
+
+def _summary_table(text):
+    lines = text.splitlines()
+    start = lines.index("| measure | result | target |")
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    return lines[start:end]
+
+
+def test_readme_quotes_the_committed_results_summary_verbatim():
+    root = Path(__file__).parent.parent
+    summary = _summary_table((root / "benchmarks" / "RESULTS.md").read_text())
+    assert _summary_table((root / "README.md").read_text()) == summary

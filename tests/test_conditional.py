@@ -104,3 +104,17 @@ def test_projection_head_matches_closed_form():
     torch.testing.assert_close(D(x, y), expected)
     plain = CondMLPDiscriminator((1, 4, 4), 3, (5,), projection=False)
     assert plain.head.embed is None and plain(x, y).shape == (2,)
+
+
+def test_conditional_dcgan_critic_with_layer_norm_scores_each_sample_alone():
+    """With ``critics.map_layer_norm`` (no batch norm) a sample's score does not depend on
+    the rest of its batch, as a WGAN-GP critic's must not."""
+    from torch import nn
+
+    from ganlab.critics import map_layer_norm
+
+    torch.manual_seed(0)
+    C = CondDCGANDiscriminator(10, size=28, channels=1, width=8, norm=map_layer_norm).train()
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in C.modules())
+    x, y = torch.randn(6, 1, 28, 28), torch.arange(6)
+    torch.testing.assert_close(C(x, y)[:2], C(x[:2], y[:2]))
