@@ -24,6 +24,7 @@ import itertools
 import statistics
 import time
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -120,6 +121,18 @@ def plain_loop(case, G, D, data, *, log_every=100, data_seed=0):
     return run
 
 
+def book_step(owner, loss):
+    """The book's bookkeeping around each update of ``owner`` (anything with ``counter``,
+    ``progress`` and ``optimiser``): count the call, keep ``loss.item()`` every 10th call,
+    then zero_grad, backward and an optimiser step."""
+    owner.counter += 1
+    if owner.counter % 10 == 0:
+        owner.progress.append(loss.item())
+    owner.optimiser.zero_grad()
+    loss.backward()
+    owner.optimiser.step()
+
+
 def one_image_loop(case, G, D, data):
     """Returns run(n): the seed book's update order over n images, one image at a time,
     on ganlab's models with the images already in memory (the book's loop minus its
@@ -131,32 +144,16 @@ def one_image_loop(case, G, D, data):
     """
     opt_G, opt_D = case.optimisers(G, D)
     one, zero = torch.ones(1), torch.zeros(1)
-    progress_D, progress_G, counter = [], [], [0, 0]
-
-    def train_D(x, target):
-        loss = F.binary_cross_entropy_with_logits(D(x), target)
-        counter[0] += 1
-        if counter[0] % 10 == 0:
-            progress_D.append(loss.item())
-        opt_D.zero_grad()
-        loss.backward()
-        opt_D.step()
-
-    def train_G(z, target):
-        loss = F.binary_cross_entropy_with_logits(D(G(z)), target)
-        counter[1] += 1
-        if counter[1] % 10 == 0:
-            progress_G.append(loss.item())
-        opt_G.zero_grad()
-        loss.backward()
-        opt_G.step()
+    book_D = SimpleNamespace(optimiser=opt_D, counter=0, progress=[])
+    book_G = SimpleNamespace(optimiser=opt_G, counter=0, progress=[])
 
     def run(n):
         for i in range(n):
             image = data[i % data.shape[0]].unsqueeze(0)  # (1, 1, 28, 28): a batch of one
-            train_D(image, one)
-            train_D(G(torch.randn(1, case.latent_dim)).detach(), zero)
-            train_G(torch.randn(1, case.latent_dim), one)
+            fake = G(torch.randn(1, case.latent_dim)).detach()
+            book_step(book_D, F.binary_cross_entropy_with_logits(D(image), one))
+            book_step(book_D, F.binary_cross_entropy_with_logits(D(fake), zero))
+            book_step(book_G, F.binary_cross_entropy_with_logits(D(G(torch.randn(1, case.latent_dim))), one))
         return n
 
     return run
@@ -211,19 +208,11 @@ class BookModel(nn.Module):
     def forward(self, inputs):
         return self.model(inputs)
 
-    def _record(self, loss):
-        self.counter += 1
-        if self.counter % 10 == 0:
-            self.progress.append(loss.item())
-        self.optimiser.zero_grad()
-        loss.backward()
-        self.optimiser.step()
-
     def train_on(self, inputs, targets):  # the book's Discriminator.train
-        self._record(self.loss_function(self.forward(inputs), targets))
+        book_step(self, self.loss_function(self.forward(inputs), targets))
 
     def train_through(self, D, inputs, targets):  # the book's Generator.train
-        self._record(D.loss_function(D.forward(self.forward(inputs)), targets))
+        book_step(self, D.loss_function(D.forward(self.forward(inputs)), targets))
 
 
 def book_models(seed=0):
