@@ -1,29 +1,35 @@
-"""ganlab: the helper package behind the ganlab GAN notebooks."""
+"""ganlab: the helper package behind the ganlab GAN notebooks.
 
-from . import conditional, critics, data, dcgan, losses, metrics, models
+Every submodule is reached the same way, ``ganlab.<module>``; the names a notebook uses
+most are also here at the top. ``plot`` and ``playground`` load matplotlib, so they are
+imported on first use.
+"""
+
+import importlib
+
+from . import data, gan, judges, loop, losses, metrics, nets, toy2d
 from .checkpoint import load_checkpoint, save_checkpoint
-from .device import is_quick, pick_device, seed_everything
+from .device import choose, is_quick, pick_device, profile, seed_everything, set_threads
+from .gan import GAN, adam, d_step, g_step
 from .history import History
-from .losses import BCE, MSE, WGAN, gradient_penalty
+from .loop import train
+from .losses import BCE, MSE, WGAN, gradient_penalty, r1_penalty
 from .paths import data_root
-from .train import GAN, d_step, g_step, train
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+_LAZY = ("plot", "playground")
 
 
 def __getattr__(name):
-    # ganlab.plot is imported on first use: matplotlib takes ~0.4 s to import, and
-    # scripts that only train or load data should not pay for it.
-    if name == "plot":
-        import importlib
-
-        return importlib.import_module(".plot", __name__)
+    # matplotlib takes ~0.4 s to import; scripts that only train or load data should not pay for it
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'ganlab' has no attribute {name!r}")
 
+
 __all__ = [
-    "BCE", "GAN", "MSE", "WGAN", "History",
-    "conditional", "critics", "data", "dcgan", "losses", "metrics", "models", "plot",
-    "d_step", "g_step", "train", "gradient_penalty",
-    "data_root", "is_quick", "pick_device", "seed_everything",
-    "load_checkpoint", "save_checkpoint",
+    "BCE", "GAN", "MSE", "WGAN", "History", "adam", "choose", "d_step", "g_step", "train",
+    "gradient_penalty", "r1_penalty", "data_root", "is_quick", "pick_device", "profile",
+    "seed_everything", "set_threads", "load_checkpoint", "save_checkpoint",
+    "data", "gan", "judges", "losses", "loop", "metrics", "nets", "toy2d", *_LAZY,
 ]

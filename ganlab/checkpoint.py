@@ -13,7 +13,7 @@ import random
 import numpy as np
 import torch
 
-FORMAT = 1
+FORMAT = 2  # 2: the GAN's own state_dict()
 
 
 def _rng_state():
@@ -40,22 +40,7 @@ def _set_rng_state(state):
 
 def save_checkpoint(gan, path):
     """Write ``gan``'s full state to ``path`` atomically (a crash never leaves half a file)."""
-    state = {
-        "format": FORMAT,
-        "G": gan.G.state_dict(),
-        "D": gan.D.state_dict(),
-        "opt_G": gan.opt_G.state_dict(),
-        "opt_D": gan.opt_D.state_dict(),
-        "scaler_G": gan.scaler_G.state_dict(),
-        "scaler_D": gan.scaler_D.state_dict(),
-        "step": gan.step,
-        "batches_seen": gan.batches_seen,
-        "data_seed": gan.data_seed,
-        "fixed_z": gan.fixed_z,
-        "fixed_labels": gan.fixed_labels,
-        "history": gan.history.state_dict(),
-        "rng": _rng_state(),
-    }
+    state = {"format": FORMAT, "gan": gan.state_dict(), "rng": _rng_state()}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = f"{path}.tmp"
     torch.save(state, tmp)
@@ -76,18 +61,6 @@ def load_checkpoint(gan, path, *, missing_ok=False):
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a ganlab checkpoint of format {FORMAT}")
-    gan.G.load_state_dict(state["G"])
-    gan.D.load_state_dict(state["D"])
-    gan.opt_G.load_state_dict(state["opt_G"])  # moves optimiser state to the params' device
-    gan.opt_D.load_state_dict(state["opt_D"])
-    for name in ("scaler_G", "scaler_D"):
-        if state[name]:  # empty when saved without AMP (e.g. on a CPU)
-            getattr(gan, name).load_state_dict(state[name])
-    gan.step, gan.batches_seen = state["step"], state["batches_seen"]
-    gan.data_seed = state["data_seed"]
-    gan.fixed_z = state["fixed_z"].to(gan.device)
-    labels = state["fixed_labels"]
-    gan.fixed_labels = None if labels is None else labels.to(gan.device)
-    gan.history.load_state_dict(state["history"])
+    gan.load_state_dict(state["gan"])
     _set_rng_state(state["rng"])
     return True

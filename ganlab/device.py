@@ -1,4 +1,9 @@
-"""Where tensors live, how runs are made repeatable, and quick mode."""
+"""Where tensors live, how many CPU threads, how runs are made repeatable, and the profile.
+
+A run has one profile: ``quick`` (``GANLAB_QUICK=1``: CI and ``make test``), ``cpu`` (a
+laptop: the committed runs) or ``gpu`` (CUDA, e.g. Colab's T4). Each notebook's
+parameters cell states its three settings side by side with ``choose``.
+"""
 
 import os
 import random
@@ -10,11 +15,17 @@ import torch
 def pick_device(verbose=True):
     """Return the best device: cuda, else mps, else cpu.
 
-    Set ``GANLAB_DEVICE`` (e.g. ``cpu`` or ``cuda:1``) to choose by hand.
+    Set ``GANLAB_DEVICE`` (e.g. ``cpu`` or ``cuda:1``) to choose by hand, and
+    ``GANLAB_THREADS`` to fix the number of CPU threads (torch's default otherwise).
     """
+    set_threads()
     name = os.environ.get("GANLAB_DEVICE", "").strip()
     if name:
-        device, why = torch.device(name), "from GANLAB_DEVICE"
+        try:
+            device, why = torch.device(name), "from GANLAB_DEVICE"
+        except RuntimeError as err:
+            raise RuntimeError(f"GANLAB_DEVICE={name!r} is not a device name ({err}). Use cpu, cuda, "
+                               "cuda:1 or mps, or unset GANLAB_DEVICE, and restart the kernel.") from None
         _check_available(device)
     elif torch.cuda.is_available():
         device, why = torch.device("cuda"), torch.cuda.get_device_name()
@@ -58,3 +69,42 @@ def seed_everything(seed, deterministic=False):
 def is_quick():
     """True when ``GANLAB_QUICK`` is set (``make test`` sets it): run small, fast."""
     return os.environ.get("GANLAB_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def set_threads():
+    """Apply ``GANLAB_THREADS`` (if set) to torch; return the thread count in use.
+
+    Left alone, torch uses every core, which is fastest on an idle laptop. On a machine
+    shared with other jobs (a classroom server, CI) one thread can be several times faster:
+    there, set ``GANLAB_THREADS=1`` rather than editing the notebooks.
+    """
+    value = os.environ.get("GANLAB_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"GANLAB_THREADS={value!r}: give a whole number of threads, e.g. 1 or 4")
+        torch.set_num_threads(int(value))
+    return torch.get_num_threads()
+
+
+PROFILES = ("quick", "cpu", "gpu")
+
+
+def profile(device=None):
+    """This run's profile: ``quick`` when ``GANLAB_QUICK`` is set, else ``gpu`` on CUDA,
+    else ``cpu`` (Apple's MPS included: its sizes have not been measured there).
+    ``GANLAB_PROFILE`` overrides, e.g. to try the cpu settings on a GPU."""
+    name = os.environ.get("GANLAB_PROFILE", "").strip().lower()
+    if name:
+        if name not in PROFILES:
+            raise ValueError(f"GANLAB_PROFILE={name!r}: choose one of {', '.join(PROFILES)}")
+        return name
+    if is_quick():
+        return "quick"
+    device = torch.device(device) if device is not None else None
+    on_cuda = device.type == "cuda" if device is not None else torch.cuda.is_available()
+    return "gpu" if on_cuda else "cpu"
+
+
+def choose(*, quick, cpu, gpu, device=None):
+    """The setting for this run's profile, from the three written side by side."""
+    return {"quick": quick, "cpu": cpu, "gpu": gpu}[profile(device)]

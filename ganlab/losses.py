@@ -83,11 +83,23 @@ def interpolate_grad_norms(D, real, fake, *, labels=None, create_graph=True):
 
 
 def gradient_penalty(D, real, fake, *, labels=None):
-    """WGAN-GP penalty E[(‖∇_x̂ D(x̂)‖₂ − 1)²] (Gulrajani et al. 2017, Algorithm 1).
+    """WGAN-GP penalty E[(‖∇_x̂ D(x̂)‖₂ − 1)²] (Gulrajani et al. 2017, Algorithm 1), and the norms.
 
     Multiply by λ = ``gp_weight`` (10 in the paper). Two-sided: norms above and
     below 1 are both penalised. Gradients flow into D's parameters only: ``fake``
-    is detached, and ``real`` comes from the data.
+    is detached, and ``real`` comes from the data. Returns ``(penalty, norms (B,))``.
     """
     norms = interpolate_grad_norms(D, real, fake, labels=labels)
-    return ((norms - 1) ** 2).mean()
+    return ((norms - 1) ** 2).mean(), norms
+
+
+def r1_penalty(D, real, *, labels=None):
+    """R1 = E‖∇ₓ D(x)‖² on real data (Mescheder et al. 2018): zero-centred, so D is pushed
+    to be flat where the data are, and the game settles instead of circling.
+
+    Multiply by γ/2 (``r1_weight`` = γ). The norm is per sample, over all non-batch dims.
+    """
+    x = real.detach().requires_grad_(True)
+    out = D(x) if labels is None else D(x, labels)
+    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean()

@@ -1,7 +1,7 @@
 """A 2-D GAN playground: pick a mixture, a loss, a learning rate and n_critic, press
-train, and watch the samples and the critic's surface move.
+train, and watch the samples and the critic's surface move. Widgets only: the recipes
+are ``ganlab.toy2d``'s, the drawing is ``ganlab.plot.draw_2d``.
 
-``make_gan`` / ``draw`` are also what notebook 06 uses for its vanilla-vs-WGAN-GP table.
 ``Playground().show()`` trains one short burst and draws it as an ordinary figure, then
 displays ipywidgets controls. Each press of "train" runs another short burst in the
 button's callback and redraws that figure in place. Without a front end (nbval,
@@ -9,78 +9,10 @@ nbconvert) no button is ever pressed: the cell keeps its static figure and never
 """
 
 import matplotlib.pyplot as plt
-import torch
-from torch import nn
 
-from . import data, metrics
-from .critics import mlp_critic
-from .losses import BCE, WGAN
-from .models import mlp_discriminator, mlp_generator
-from .train import GAN, train
-
-METHODS = ("GAN", "WGAN-GP")
-DEFAULTS = {"GAN": {"lr": 1e-3, "n_critic": 1, "betas": (0.5, 0.999), "gp_weight": 0.0},
-            "WGAN-GP": {"lr": 1e-4, "n_critic": 5, "betas": (0.0, 0.9), "gp_weight": 10.0}}
-VIEW = {"ring8": 1.6, "grid25": 5.5}  # half-width of the plotted square
-
-
-def make_gan(method="WGAN-GP", *, hidden=(128, 128, 128), latent_dim=2, **settings):
-    """A GAN for 2-D points: ReLU MLP G (z ∈ R^latent_dim -> R², no output squashing).
-
-    "GAN": BCE with an MLP discriminator, Adam(lr 1e-3, β = (0.5, 0.999)).
-    "WGAN-GP": WGAN loss with an MLP critic (no sigmoid, no batch norm), λ = 10,
-    Adam(lr 1e-4, β = (0, 0.9)), n_critic 5: the paper's Algorithm 1.
-    ``settings`` override ``DEFAULTS[method]``: ``lr``, ``n_critic``, ``betas``, ``gp_weight``
-    (None keeps the default).
-    """
-    unknown = set(settings) - set(DEFAULTS[method])
-    if unknown:
-        raise TypeError(f"make_gan: unknown settings {sorted(unknown)}; "
-                        f"choose from {sorted(DEFAULTS[method])}")
-    s = {**DEFAULTS[method], **{k: v for k, v in settings.items() if v is not None}}
-    G = mlp_generator(latent_dim, hidden, (2,), act=nn.ReLU, out=None)
-    if method == "GAN":
-        D, loss = mlp_discriminator((2,), hidden, act=nn.ReLU), BCE
-    else:
-        D, loss = mlp_critic((2,), hidden), WGAN
-    return GAN(G, D, torch.optim.Adam(G.parameters(), s["lr"], betas=s["betas"]),
-               torch.optim.Adam(D.parameters(), s["lr"], betas=s["betas"]), latent_dim=latent_dim,
-               loss=loss, n_critic=s["n_critic"], gp_weight=s["gp_weight"], n_fixed=1000)
-
-
-def sampler(name):
-    """n -> (n, 2) fresh points of mixture ``name``: a data function for ``train``."""
-    return lambda n: data.gaussian_mixture(name, n)[0]
-
-
-def score(gan, name, n=2500):
-    """``metrics.mode_coverage_2d`` of ``n`` generated points (the PacGAN protocol)."""
-    centers = data.mixture_centers(name)
-    return metrics.mode_coverage_2d(gan.generate(n), centers, data.MIXTURE_STD[name])
-
-
-@torch.no_grad()
-def draw(gan, name, *, ax=None, n=1000, title=None, resolution=120):
-    """D's (or the critic's) raw score as filled contours, real points (black) and
-    generated points (orange) on top: the surface G's samples slide along."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 4))
-    h = VIEW[name]
-    ticks = torch.linspace(-h, h, resolution)
-    grid = torch.cartesian_prod(ticks, ticks)  # (R², 2), x varies slowest
-    was_training = gan.D.training
-    gan.D.eval()
-    surface = gan.D(grid.to(gan.device)).cpu().reshape(resolution, resolution)  # [i, j] = (x_i, y_j)
-    gan.D.train(was_training)
-    ax.contourf(ticks, ticks, surface.T, levels=20, cmap="Blues")
-    real = data.gaussian_mixture(name, n, seed=0)[0]
-    fake = gan.generate(n).cpu()
-    ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
-    ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.6, label="generated")
-    ax.set(xlim=(-h, h), ylim=(-h, h), aspect="equal", title=title or f"{name}, step {gan.step}")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
+from .loop import train
+from .plot import VIEW_2D, draw_2d
+from .toy2d import DEFAULTS, METHODS, make_gan, sampler, score
 
 
 class Playground:
@@ -100,7 +32,7 @@ class Playground:
               steps=self.gan.step + (steps or self.burst), progress=False)
         cov = score(self.gan, self.name)
         fig, ax = plt.subplots(figsize=(4.5, 4.5))
-        draw(self.gan, self.name, ax=ax, title=f"{self.method} on {self.name}, step {self.gan.step}\n"
+        draw_2d(self.gan, self.name, ax=ax, title=f"{self.method} on {self.name}, step {self.gan.step}\n"
              f"{cov['covered']}/{cov['modes']} modes, {cov['high_quality']:.0f} % high quality")
         plt.close(fig)  # shown through the display handle only
         return fig
@@ -117,7 +49,7 @@ class Playground:
         except ImportError:
             return
         lr = self.gan.opt_G.param_groups[0]["lr"]
-        self.widgets = {"mixture": w.Dropdown(options=list(VIEW), value=self.name, description="mixture"),
+        self.widgets = {"mixture": w.Dropdown(options=list(VIEW_2D), value=self.name, description="mixture"),
                         "loss": w.Dropdown(options=METHODS, value=self.method, description="loss"),
                         "lr": w.FloatLogSlider(value=lr, base=10, min=-5, max=-2, description="lr"),
                         "n_critic": w.IntSlider(value=self.gan.n_critic, min=1, max=10,

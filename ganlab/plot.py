@@ -1,31 +1,27 @@
-"""Pictures of a GAN at work: image grids, loss curves, and a live dashboard."""
+"""Pictures of a GAN at work: image grids, loss curves, snapshots, and 2-D samples on D's surface.
+
+Images are in [-1, 1], the course's one convention; they are shown as (x + 1) / 2.
+"""
 
 import matplotlib.pyplot as plt
+import torch
 
 
-def image_grid(images, *, nrow=8, value_range=None):
-    """(B, C, H, W) images -> one (H', W', C) float array in [0, 1] for imshow.
-
-    ``value_range`` is (low, high) of the input; by default [-1, 1] if any value is
-    negative (tanh generators), else [0, 1] (sigmoid generators).
-    """
+def image_grid(images, *, nrow=8):
+    """(B, C, H, W) images in [-1, 1] -> one (H', W', C) float array in [0, 1] for imshow."""
     from torchvision.utils import make_grid  # imported here: torchvision is slow to import
 
-    images = images.detach().float().cpu()
-    if value_range is None:
-        value_range = (-1.0, 1.0) if images.min() < 0 else (0.0, 1.0)
-    low, high = value_range
-    images = ((images - low) / (high - low)).clamp(0, 1)
+    images = ((images.detach().float().cpu() + 1) / 2).clamp(0, 1)
     grid = make_grid(images, nrow=nrow, padding=2, pad_value=1.0)  # (C, H', W')
     return grid.permute(1, 2, 0).numpy()
 
 
-def show_images(images, *, nrow=8, title=None, value_range=None, ax=None):
+def show_images(images, *, nrow=8, title=None, ax=None):
     """Show a batch of images as a grid; returns the matplotlib Axes."""
     if ax is None:
         size = min(8, 1.2 * nrow)
         _, ax = plt.subplots(figsize=(size, size * max(1, len(images) / nrow) / nrow))
-    grid = image_grid(images, nrow=nrow, value_range=value_range)
+    grid = image_grid(images, nrow=nrow)
     ax.imshow(grid, cmap="gray" if grid.shape[2] == 1 else None, vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
@@ -50,7 +46,7 @@ def plot_history(history, columns=("loss_D", "loss_G"), *, smooth=0.02, ax=None,
     return ax
 
 
-def show_snapshots(history, *, count=6, per_snapshot=16, value_range=None):
+def show_snapshots(history, *, count=6, per_snapshot=16):
     """The fixed-noise samples at ``count`` moments of training, side by side."""
     snaps = history.snapshots
     if not snaps:
@@ -60,49 +56,35 @@ def show_snapshots(history, *, count=6, per_snapshot=16, value_range=None):
     fig, axes = plt.subplots(1, len(picks), figsize=(2.2 * len(picks), 2.4), squeeze=False)
     for ax, (step, images) in zip(axes[0], picks):
         images = images[:per_snapshot].float()
-        show_images(images, nrow=max(1, int(len(images) ** 0.5)), value_range=value_range, ax=ax)
+        show_images(images, nrow=max(1, int(len(images) ** 0.5)), ax=ax)
         ax.set_title(f"step {step}", fontsize=9)
     return fig
 
 
-class LiveLoss:
-    """A callback for ``train(..., callbacks=[LiveLoss()])`` that redraws the loss curves
-    (and the fixed-noise samples) every ``every`` steps in one output area.
-
-    It uses plain IPython display updates, so it works in JupyterLab, Colab and VS Code,
-    and under nbval or outside Jupyter it simply leaves the last picture.
-    """
-
-    def __init__(self, every=200, *, columns=("loss_D", "loss_G"), show_samples=True):
-        self.every, self.columns, self.show_samples = every, columns, show_samples
-        self.handle = None
-
-    def __call__(self, gan, row):
-        if gan.step % self.every:
-            return
-        from IPython.display import display
-
-        fig = self.draw(gan)
-        if self.handle is None:
-            self.handle = display(fig, display_id=True)
-        else:
-            self.handle.update(fig)
-        plt.close(fig)
-
-    def draw(self, gan):
-        ncols = 2 if self.show_samples else 1
-        fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols, 3), squeeze=False)
-        plot_history(gan.history, self.columns, ax=axes[0][0])
-        axes[0][0].set_title(f"step {gan.step}")
-        if self.show_samples:
-            images = gan.generate(z=gan.fixed_z[:16], labels=_first(gan.fixed_labels, 16))
-            if images.dim() == 4:
-                show_images(images, nrow=4, ax=axes[0][1])
-            else:
-                axes[0][1].set_axis_off()
-        fig.tight_layout()
-        return fig
+VIEW_2D = {"ring8": 1.6, "grid25": 5.5}  # half-width of the plotted square
 
 
-def _first(labels, n):
-    return None if labels is None else labels[:n]
+@torch.no_grad()
+def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120):
+    """D's (or the critic's) raw score as filled contours, real points (black) and
+    generated points (orange) on top: the surface G's samples slide along."""
+    from . import data
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    h = VIEW_2D[name]
+    ticks = torch.linspace(-h, h, resolution)
+    grid = torch.cartesian_prod(ticks, ticks)  # (R², 2), x varies slowest
+    was_training = gan.D.training
+    gan.D.eval()
+    surface = gan.D(grid.to(gan.device)).cpu().reshape(resolution, resolution)  # [i, j] = (x_i, y_j)
+    gan.D.train(was_training)
+    ax.contourf(ticks, ticks, surface.T, levels=20, cmap="Blues")
+    real = data.gaussian_mixture(name, n, seed=0)[0]
+    fake = gan.generate(n).cpu()
+    ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.6, label="generated")
+    ax.set(xlim=(-h, h), ylim=(-h, h), aspect="equal", title=title or f"{name}, step {gan.step}")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax

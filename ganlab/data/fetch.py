@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from ..paths import data_root
-from .celeba import celeba, find_source
-from .mnist import _reachable, mnist
+from .celeba_files import celeba, find_source
+from .mnist_files import mnist, reachable
 
 
 def fetch_celeba(root, size=64):
@@ -28,7 +28,7 @@ def fetch_celeba(root, size=64):
             import gdown  # noqa: F401  (torchvision needs it for Google Drive)
         except ImportError:
             return "CelebA: not fetched (none under data/, gdown not installed); see data/README.md"
-        if not _reachable("drive.google.com"):
+        if not reachable("drive.google.com"):
             return "CelebA: not fetched (Google Drive not reachable); see data/README.md"
         from torchvision.datasets import CelebA
 

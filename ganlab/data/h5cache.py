@@ -71,16 +71,15 @@ def _open_partial(partial, count, *, size, source):
 
 
 class H5Images(Dataset):
-    """Images (and attributes) from a finished cache, as float32 in `value_range`.
+    """Images (and attributes) from a finished cache, as float32 in [-1, 1].
 
     Item i is ``(image (3, S, S), attributes (K,))``, or ``(image,)`` without attributes.
     The HDF5 file opens on first use in each process (h5py handles must not cross a
     fork), so ``DataLoader(..., num_workers=2)`` works.
     """
 
-    def __init__(self, path, *, value_range=(-1.0, 1.0)):
+    def __init__(self, path):
         self.path = Path(path)
-        self.lo, self.hi = value_range
         self._file, self._images_ds, self._pid = None, None, None
         with _open_cache(self.path) as f:
             images = f["images"]
@@ -103,7 +102,7 @@ class H5Images(Dataset):
         return self._images_ds
 
     def _scale(self, array):
-        return torch.from_numpy(array).float().mul_((self.hi - self.lo) / 255).add_(self.lo)
+        return torch.from_numpy(array).float().mul_(2 / 255).sub_(1)  # bytes -> [-1, 1]
 
     def _read(self, i):
         images = self._images()

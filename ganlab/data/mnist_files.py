@@ -39,12 +39,12 @@ IDX_MAGIC = {3: 0x0803, 1: 0x0801}  # ndim -> magic number of an unsigned-byte I
 FIX = "delete it and run `make data` (or call ganlab.data.mnist() again) to rebuild it"
 
 
-def mnist(root=None, train=True, *, value_range=(-1.0, 1.0)):
+def mnist(root=None, train=True):
     """MNIST as ``TensorDataset(images (N, 1, 28, 28) float32, labels (N,) int64)``.
 
     N = 60,000 (train) or 10,000 (test). Pixels p in {0..255} map linearly to
-    ``lo + (hi - lo) * p / 255`` with ``(lo, hi) = value_range`` ([-1, 1] suits a tanh
-    generator). ``root=None`` means ``ganlab.data_root()``. Prints the source it used.
+    2p/255 − 1 in [-1, 1], the course's one convention. ``root=None`` means
+    ``ganlab.data_root()``. Prints the source it used, with paths relative to the data folder.
     """
     root = Path(root) if root is not None else data_root()
     raw = root / "MNIST" / "raw"
@@ -52,10 +52,9 @@ def mnist(root=None, train=True, *, value_range=(-1.0, 1.0)):
     if not _have_files(raw, train):
         source = _fetch(root)
     images, labels = (read_idx(raw / name) for name in FILES[train])
-    lo, hi = value_range
-    x = torch.from_numpy(images).unsqueeze(1).float().mul_((hi - lo) / 255).add_(lo)
+    x = torch.from_numpy(images).unsqueeze(1).float().mul_(2 / 255).sub_(1)
     split = "train" if train else "test"
-    print(f"MNIST {split}: {len(labels):,} images from {raw} ({source})")
+    print(f"MNIST {split}: {len(labels):,} images from <data>/MNIST/raw ({source})")
     return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)))
 
 
@@ -83,7 +82,7 @@ def _fetch(root):
     )
 
 
-def _reachable(host, port=443, timeout=3.0):
+def reachable(host, port=443, timeout=3.0):
     """True if a TCP connection opens within `timeout` s (DNS included: a thread bounds it)."""
     result = []
 
@@ -104,7 +103,7 @@ def _torchvision_download(root):
     from torchvision.datasets import MNIST
 
     hosts = {urlparse(mirror).hostname for mirror in MNIST.mirrors}
-    if not any(_reachable(host) for host in hosts):
+    if not any(reachable(host) for host in hosts):
         raise ConnectionError(f"no torchvision mirror reachable ({', '.join(sorted(hosts))})")
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(20)  # a stalled mirror must not hang the notebook

@@ -1,9 +1,9 @@
-"""The GAN training loop: (1) update D, (2) update G, repeat.
+"""The training loop: endless batches, steps as targets, Ctrl-C that keeps everything.
 
-A ``GAN`` holds everything a run is; ``train(gan, data, ...)`` moves it forward and
-returns its ``History``. Budgets are *targets*: ``steps=2000`` trains until
-``gan.step == 2000``, so re-running the same cell after an interruption (or after
-``load_checkpoint``) continues where training stopped instead of starting over.
+``train(gan, data, ...)`` moves a ``GAN`` forward and returns its ``History``. Budgets are
+*targets*: ``steps=2000`` trains until ``gan.step == 2000``, so re-running the same cell
+after an interruption (or after ``load_checkpoint``) continues where training stopped.
+Notebook 01 writes this loop by hand and checks it against ``train`` weight for weight.
 """
 
 import contextlib
@@ -11,107 +11,13 @@ import math
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 
 import torch
-from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
 
 from .checkpoint import save_checkpoint
-from .history import History
-from .losses import BCE, Loss, interpolate_grad_norms
-
-
-@dataclass(eq=False)
-class GAN:
-    """Two players, their optimisers, the rules of the game, and how far it has got."""
-
-    G: nn.Module
-    D: nn.Module
-    opt_G: torch.optim.Optimizer
-    opt_D: torch.optim.Optimizer
-    latent_dim: int
-    loss: Loss = BCE
-    noise: object = torch.randn  # how z is drawn: torch.randn (normal) or torch.rand (uniform)
-    n_critic: int = 1  # D updates per G update (5 for WGAN-GP)
-    gp_weight: float = 0.0  # λ of the gradient penalty (10 for WGAN-GP)
-    conditional: bool = False  # G(z, y) and D(x, y), with y taken from the data
-    amp: bool = False  # mixed precision; used on CUDA only
-    fixed_z: torch.Tensor = None  # the noise behind every progress picture
-    fixed_labels: torch.Tensor = None  # labels for fixed_z, when conditional
-    n_fixed: int = 64
-    step: int = 0  # G updates so far
-    batches_seen: int = 0  # real batches consumed so far (D updates)
-    data_seed: int = None  # shuffles in-memory data, epoch by epoch
-    history: History = field(default_factory=History)
-
-    def __post_init__(self):
-        self.device = next(self.G.parameters()).device
-        if self.fixed_z is None:
-            self.fixed_z = self.sample_z(self.n_fixed)
-        if self.conditional and self.fixed_labels is None:
-            raise ValueError("a conditional GAN needs fixed_labels= (one label per fixed_z row)")
-        if self.data_seed is None:
-            self.data_seed = int(torch.randint(0, 2**31 - 1, ()))
-        use_amp = self.amp and self.device.type == "cuda"
-        self.scaler_D = torch.amp.GradScaler("cuda", enabled=use_amp)
-        self.scaler_G = torch.amp.GradScaler("cuda", enabled=use_amp)
-
-    def sample_z(self, n):
-        """A batch of seeds z: (n, latent_dim)."""
-        return self.noise(n, self.latent_dim, device=self.device)
-
-    @torch.no_grad()
-    def generate(self, n=None, *, z=None, labels=None):
-        """Samples from G in eval mode: ``n`` fresh ones, or one per row of ``z``."""
-        z = self.sample_z(n) if z is None else z.to(self.device)
-        was_training = self.G.training
-        self.G.eval()
-        try:
-            return self.G(z) if labels is None else self.G(z, labels.to(self.device))
-        finally:
-            self.G.train(was_training)
-
-    def autocast(self):
-        if not self.scaler_D.is_enabled():  # no AMP: skip autocast's enter/exit, tens of µs a step
-            return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=torch.float16)
-
-
-def d_step(gan, real, labels=None):
-    """(1) Update D: maximise ln D(x) + ln(1 − D(G(z))), i.e. minimise ``gan.loss.d``."""
-    y = (labels,) if gan.conditional else ()
-    with gan.autocast():
-        fake = gan.G(gan.sample_z(real.shape[0]), *y).detach()  # detach: D's step must not move G
-        real_out, fake_out = gan.D(real, *y), gan.D(fake, *y)  # (B,) raw scores
-        loss_D = gan.loss.d(real_out, fake_out)
-    stats = {"loss_D": loss_D.detach()}
-    if gan.gp_weight:  # WGAN-GP: penalty computed in float32, outside autocast
-        norms = interpolate_grad_norms(gan.D, real.float(), fake.float(), labels=labels if y else None)
-        penalty = ((norms - 1) ** 2).mean()
-        loss_D = loss_D + gan.gp_weight * penalty
-        stats.update(gp=penalty.detach(), grad_norm=norms.detach().mean())
-    gan.opt_D.zero_grad(set_to_none=True)
-    gan.scaler_D.scale(loss_D).backward()  # without AMP, scale() returns loss_D unchanged
-    gan.scaler_D.step(gan.opt_D)
-    gan.scaler_D.update()
-    stats.update(D_real=gan.loss.readout(real_out.detach().float()).mean(),
-                 D_fake=gan.loss.readout(fake_out.detach().float()).mean())
-    return stats
-
-
-def g_step(gan, batch_size, labels=None):
-    """(2) Update G: minimise ``gan.loss.g``, i.e. make D score G(z) as real."""
-    y = (labels,) if gan.conditional else ()
-    with gan.autocast():
-        fake_out = gan.D(gan.G(gan.sample_z(batch_size), *y), *y)
-        loss_G = gan.loss.g(fake_out)
-    gan.opt_G.zero_grad(set_to_none=True)
-    gan.scaler_G.scale(loss_G).backward()  # also fills D's .grad: d_step clears it first
-    gan.scaler_G.step(gan.opt_G)
-    gan.scaler_G.update()
-    return {"loss_G": loss_G.detach()}
+from .gan import d_step, g_step
 
 
 def _split(batch):

@@ -35,30 +35,38 @@ Offline, use the stand-in ganlab.data.synthetic_faces(n, size) (drawn faces with
 attributes), and say so wherever it is shown."""
 
 
-def celeba(root=None, size=64, *, limit=None, value_range=(-1.0, 1.0)):
+def celeba(root=None, size=64):
     """CelebA as an HDF5-backed Dataset of ``(image (3, size, size), attributes (40,))``.
 
-    Images are centre-cropped to a square, resized to `size` and scaled to `value_range`;
+    Images are centre-cropped to a square, resized to `size` and scaled to [-1, 1];
     attributes are float 0/1 (``.attribute_names``), and items are ``(image,)`` when no
-    attribute file exists. `limit` caches only the first `limit` images (by file name).
+    attribute file exists.
     The first call builds the cache (progress bar; an interrupted build resumes);
     ``.tensors(n)`` loads n items into memory for ``ganlab.train``.
     """
     root = Path(root) if root is not None else data_root()
-    cache = root / (f"celeba_{size}.h5" if limit is None else f"celeba_{size}_first{limit}.h5")
+    cache = root / f"celeba_{size}.h5"
     how = "HDF5 cache"
     if not cache.exists():
         source = find_source(root)
         if source is None:
             raise FileNotFoundError(HOW_TO_GET.format(root=root, size=size))
-        convert(source, cache, size=size, limit=limit)
-        how = f"HDF5 cache, just built from {source.path}"
-    data = H5Images(cache, value_range=value_range)
+        convert(source, cache, size=size)
+        how = f"HDF5 cache, just built from {_relative(source.path, root)}"
+    data = H5Images(cache)
     if data.size != size:
         raise RuntimeError(f"{cache} holds {data.size}x{data.size} images, not {size}x{size}: "
                            "delete it and call ganlab.data.celeba() again")
-    print(f"CelebA: {len(data):,} images {size}x{size} from {cache} ({how})")
+    print(f"CelebA: {len(data):,} images {size}x{size} from {_relative(cache, root)} ({how})")
     return data
+
+
+def _relative(path, root):
+    """``<data>/...`` for paths under the data folder: printed outputs never hold a machine's paths."""
+    try:
+        return f"<data>/{Path(path).relative_to(root)}"
+    except ValueError:
+        return str(path)
 
 
 def find_source(root):
@@ -157,10 +165,10 @@ def parse_attributes(where, text, names):
     return columns, values
 
 
-def convert(source, cache, *, size, limit=None):
+def convert(source, cache, *, size):
     """Build the HDF5 cache of `source` at `cache` (centre crop, resize to `size`)."""
-    count = len(source.names) if limit is None else min(limit, len(source.names))
-    names = source.names[:count]
+    count = len(source.names)
+    names = source.names
     attrs = source.read_attributes()
     columns, values = parse_attributes(*attrs, names) if attrs else ((), None)
 
@@ -201,8 +209,8 @@ def write_fake_celeba(root, n, *, as_zip=False, seed=0):
 
     root = Path(root)
     (root / "celeba").mkdir(parents=True, exist_ok=True)
-    images, attrs = synthetic_faces(n, size=178, seed=seed, value_range=(0.0, 255.0)).tensors
-    pixels = images.round().byte().permute(0, 2, 3, 1).numpy()  # (n, 178, 178, 3)
+    images, attrs = synthetic_faces(n, size=178, seed=seed).tensors
+    pixels = ((images + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()  # (n, 178, 178, 3)
     names = [f"{i + 1:06d}.jpg" for i in range(n)]
     archive = zipfile.ZipFile(root / "img_align_celeba.zip", "w") if as_zip else None
     folder = root / "celeba" / "img_align_celeba"

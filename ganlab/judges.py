@@ -1,0 +1,176 @@
+"""Judges: small classifiers trained on this machine once, cached, and used to measure generators.
+
+``mnist_judge`` reads digits (10 classes, softmax); ``face_judge`` reads the synthetic
+stand-in's attributes (K yes/no questions, K sigmoids). Nothing is downloaded. Both take
+images in [-1, 1] and offer the same three things:
+
+- ``judge.features(x)``: the penultimate layer (B, F), the space ``ganlab.metrics`` measures in;
+- ``judge.probs(x)``: class probabilities (B, 10), or attribute probabilities (B, K);
+- ``judge.accuracy``: held-out accuracy (a float for digits, a dict per attribute for faces).
+
+One lifecycle for both (``_cached``): the file under ``data_root()`` is used when its
+fingerprint (the training recipe, and for faces the stand-in's drawing) matches; otherwise
+the judge is trained and saved atomically. ``quick=True`` trains on less data for fewer
+steps, with the *same* architecture, so a notebook measures in the same feature space in
+every mode; a full judge, once cached, is used in quick mode too. The face judge knows only
+faces drawn like the stand-in: it says nothing about real CelebA photographs.
+"""
+
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .metrics import predict
+from .paths import data_root
+
+FACE_SIZE = 32  # the face judge looks at 32×32: every attribute is visible at that size
+# name: (training images, epochs); quick ones are smaller budgets of the same network
+MNIST_RECIPES = {"mnist_judge": (60000, 3), "mnist_judge_quick": (12000, 1)}
+FACE_RECIPES = {"face_judge": (4000, 3), "face_judge_quick": (1500, 3)}
+FACE_TEST, FACE_TRAIN_SEED, FACE_TEST_SEED, FACE_CHECK_SEED = 2000, 1, 2, 3  # disjoint stand-in draws
+
+
+def _conv_block(c_in, c_out):
+    return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
+
+
+class MnistJudge(nn.Module):
+    """28×28 digits -> 10 logits: two conv blocks (28 -> 14 -> 7), a 128-wide feature layer."""
+
+    def __init__(self, width=16, feature_dim=128):
+        super().__init__()
+        self.body = nn.Sequential(*_conv_block(1, width), *_conv_block(width, 2 * width), nn.Flatten(),
+                                  nn.Linear(2 * width * 49, feature_dim), nn.ReLU())
+        self.head = nn.Linear(feature_dim, 10)
+        self.accuracy = float("nan")
+
+    def features(self, x):
+        return self.body(x.reshape(-1, 1, 28, 28))  # (B, 128)
+
+    def forward(self, x):
+        return self.head(self.features(x))  # (B, 10) logits
+
+    def probs(self, x):
+        return self(x).softmax(1)
+
+
+class FaceJudge(nn.Module):
+    """Faces (B, 3, H, W), any H = W -> one logit per attribute (B, K): three conv blocks
+    (32 -> 16 -> 8 -> 4) and a linear read-out; each attribute is its own yes/no question."""
+
+    def __init__(self, attributes):
+        super().__init__()
+        self.attributes = list(attributes)
+        self.body = nn.Sequential(*_conv_block(3, 16), *_conv_block(16, 32), *_conv_block(32, 64),
+                                  nn.Flatten())  # (B, 64·4·4)
+        self.head = nn.Linear(64 * (FACE_SIZE // 8) ** 2, len(self.attributes))
+        self.accuracy = {}
+
+    def features(self, x):
+        if x.shape[-1] != FACE_SIZE:  # 64×64 faces, or a generator's own size
+            x = F.interpolate(x, size=(FACE_SIZE, FACE_SIZE), mode="bilinear", antialias=True)
+        return self.body(x)
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+    def probs(self, x):
+        return torch.sigmoid(self(x))
+
+
+def _fit(model, x, y, loss_fn, *, epochs, seed=0, batch=128):
+    """Adam with a one-cycle schedule (warm up, then anneal): accurate in a few epochs, no tuning."""
+    torch.manual_seed(seed)
+    steps = epochs * (len(x) // batch)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=steps)
+    model.train()
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x))[: (len(x) // batch) * batch].view(-1, batch):
+            loss = loss_fn(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    return model.eval()
+
+
+def _cached(path, fingerprint, train, *, verbose):
+    """The state saved at ``path`` if its fingerprint matches, else ``train()``'s, saved atomically."""
+    state = torch.load(path, map_location="cpu", weights_only=True) if path.exists() else {}
+    saved = state.get("fingerprint", [])
+    if len(saved) == len(fingerprint) and all(abs(a - b) < 1e-4 for a, b in zip(saved, fingerprint)):
+        return state, "cached"
+    start = time.perf_counter()
+    state = {**train(), "fingerprint": fingerprint}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # atomic: a half-written cache never looks complete
+    return state, f"trained just now, {time.perf_counter() - start:.0f} s"
+
+
+def _path(root, recipes, quick):
+    """The full judge's file if it exists or ``quick`` is False, else the quick one's; and its recipe."""
+    root = data_root() if root is None else Path(root)
+    full, small = recipes
+    name = full if (root / f"{full}.pt").exists() or not quick else small
+    return root / f"{name}.pt", recipes[name]
+
+
+def mnist_judge(*, quick, root=None, device="cpu", verbose=True):
+    """The digit judge (≥ 99 % test accuracy when full; about a minute to train on 2 cores)."""
+    from .data import mnist  # the data package is only needed to train
+
+    path, (n_train, epochs) = _path(root, MNIST_RECIPES, quick)
+
+    def train():
+        x, y = mnist(root, train=True).tensors
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:n_train]
+        model = _fit(MnistJudge(), x[keep], y[keep], F.cross_entropy, epochs=epochs)
+        test_x, test_y = mnist(root, train=False).tensors
+        hits = predict(test_x, model).argmax(1) == test_y
+        return {"weights": model.state_dict(), "accuracy": float(hits.float().mean())}
+
+    state, how = _cached(path, [n_train, epochs], train, verbose=verbose)
+    judge = MnistJudge()
+    judge.load_state_dict(state["weights"])
+    judge.accuracy = state["accuracy"]
+    if verbose:
+        print(f"ganlab: digit judge {path.name} ({how}), test accuracy {100 * judge.accuracy:.2f} %")
+    return judge.to(device).eval().requires_grad_(False)
+
+
+def _faces(n, seed):
+    from .data import synthetic_faces
+
+    return synthetic_faces(n, size=64, seed=seed).tensors  # (n, 3, 64, 64), (n, K)
+
+
+def face_judge(*, quick, root=None, device="cpu", verbose=True):
+    """The stand-in's attribute judge; retrained whenever the stand-in's drawing changes."""
+    from .data import FACE_ATTRIBUTES
+
+    path, (n_train, epochs) = _path(root, FACE_RECIPES, quick)
+    images, attrs = _faces(4, FACE_CHECK_SEED)  # a few numbers that change with the drawing code
+    fingerprint = [n_train, epochs, *images.mean((1, 2, 3)).tolist(), *attrs.flatten().tolist()]
+
+    def train():
+        x, y = _faces(n_train, FACE_TRAIN_SEED)
+        x = F.interpolate(x, size=(FACE_SIZE, FACE_SIZE), mode="bilinear", antialias=True)
+        model = _fit(FaceJudge(FACE_ATTRIBUTES), x, y, F.binary_cross_entropy_with_logits, epochs=epochs)
+        test_x, test_y = _faces(FACE_TEST, FACE_TEST_SEED)
+        hits = ((predict(test_x, model) > 0.5) == (test_y > 0.5)).float().mean(0)
+        return {"weights": model.state_dict(), "accuracy": dict(zip(model.attributes, hits.tolist()))}
+
+    state, how = _cached(path, fingerprint, train, verbose=verbose)
+    judge = FaceJudge(FACE_ATTRIBUTES)
+    judge.load_state_dict(state["weights"])
+    judge.accuracy = dict(state["accuracy"])
+    if verbose:
+        mean = sum(judge.accuracy.values()) / len(judge.accuracy)
+        print(f"ganlab: face judge {path.name} ({how}), held-out accuracy {100 * mean:.1f} % on average")
+    return judge.to(device).eval().requires_grad_(False)

@@ -1,0 +1,206 @@
+"""Every network of the course: MLPs and DCGAN-style conv nets, plain or conditional.
+
+Two classes wrap every body so that all G and all D are called the same way:
+``Generator``: ``G(z)`` or ``G(z, y)`` -> sample; ``Discriminator``: ``D(x)`` or ``D(x, y)``
+-> raw score (B,). D never applies a sigmoid: the loss decides how to read its score
+(see ``ganlab.losses``). ``num_labels=K > 0`` makes a pair conditional.
+
+A label y is either class ids, int64 (B,) (digits), or a float (B, K) 0/1 attribute
+vector (faces); ``label_code`` turns both into one float code (B, K). G sees [z, code];
+D sees x with the code (stacked onto x's channels as K constant maps for a conv D,
+appended to the flat input for an MLP) and adds a projection term ⟨V code, φ(x)⟩ to its
+score (Miyato & Koyama 2018), so D asks "is x real *and* does it fit y?".
+
+The DCGAN rules (Radford et al. 2016), kept by ``conv_generator`` / ``conv_discriminator``:
+strided convolutions instead of pooling (D halves, G doubles the side); batch norm in
+both nets except G's output and D's input layer; ReLU in G with a tanh output (images in
+[-1, 1]); LeakyReLU(0.2) in D; weights ~ N(0, 0.02) (``init_normal``).
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def mlp(*sizes, act=nn.LeakyReLU, norm=None, out=None):
+    """Linear layers through ``sizes``; after each hidden layer ``act()``, then ``norm(width)``.
+
+    ``act``, ``norm`` and ``out`` are factories (classes or lambdas), so every layer gets
+    its own module: e.g. ``mlp(784, 200, 1, act=nn.Sigmoid)``.
+    """
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:  # hidden layer
+            layers.append(act())
+            if norm is not None:
+                layers.append(norm(n_out))
+    if out is not None:
+        layers.append(out())
+    return nn.Sequential(*layers)
+
+
+def label_code(y, num_labels):
+    """Class ids (B,) -> one-hot (B, K); attribute vectors (B, K) pass through as float."""
+    if y.dtype in (torch.int64, torch.int32, torch.uint8):
+        return F.one_hot(y.long(), num_labels).float()
+    if y.dim() != 2 or y.shape[1] != num_labels:
+        raise ValueError(f"labels of shape {tuple(y.shape)}: expected (B,) class ids or (B, {num_labels})")
+    return y.float()
+
+
+def label_rows(classes, per_row, *, device=None):
+    """Class ids for a grid with one row per class: [c0]*per_row + [c1]*per_row + ..."""
+    return torch.as_tensor(classes, device=device).long().repeat_interleave(per_row)
+
+
+class Generator(nn.Module):
+    """G(z[, y]) = body([z, code(y)]): (B, latent_dim) -> sample. ``num_labels=0``: G(z)."""
+
+    def __init__(self, body, *, num_labels=0):
+        super().__init__()
+        self.body, self.num_labels = body, num_labels
+
+    def forward(self, z, y=None):
+        if self.num_labels:
+            z = torch.cat([z, label_code(y, self.num_labels).to(z.dtype)], dim=1)
+        return self.body(z)
+
+
+class Discriminator(nn.Module):
+    """D(x[, y]): features φ = body(x [with code]) (B, F) -> score ψ·φ + b [+ ⟨V code, φ⟩] (B,).
+
+    ``label_maps``: the code enters as K constant maps stacked onto an image's channels
+    (conv bodies); otherwise it is appended to the flattened input (MLP bodies).
+    ``projection=False`` drops the ⟨V code, φ⟩ term (a conditional D with input labels only).
+    """
+
+    def __init__(self, body, features, *, num_labels=0, projection=True, label_maps=False):
+        super().__init__()
+        self.body, self.num_labels, self.label_maps = body, num_labels, label_maps
+        self.head = nn.Linear(features, 1)
+        # one-hot in: exactly an embedding table, one F-vector per class
+        self.embed = nn.Linear(num_labels, features, bias=False) if num_labels and projection else None
+
+    def forward(self, x, y=None):
+        if not self.label_maps:
+            x = x.flatten(1)  # (B, prod(shape))
+        if not self.num_labels:
+            return self.head(self.body(x)).squeeze(1)
+        code = label_code(y, self.num_labels).to(x.dtype)  # (B, K)
+        if self.label_maps:
+            x = torch.cat([x, code[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)  # (B, C+K, H, W)
+        else:
+            x = torch.cat([x, code], dim=1)
+        phi = self.body(x)
+        score = self.head(phi).squeeze(1)
+        return score if self.embed is None else score + (self.embed(code) * phi).sum(1)
+
+
+def mlp_generator(latent_dim, hidden, out_shape, *, act=nn.LeakyReLU, norm=None, out=nn.Tanh, num_labels=0):
+    """z (B, latent_dim) [, y] -> MLP through ``hidden`` widths -> sample (B, *out_shape)."""
+    body = mlp(latent_dim + num_labels, *hidden, math.prod(out_shape), act=act, norm=norm, out=out)
+    return Generator(nn.Sequential(body, nn.Unflatten(1, tuple(out_shape))), num_labels=num_labels)
+
+
+def mlp_discriminator(in_shape, hidden, *, act=nn.LeakyReLU, norm=None, num_labels=0, projection=True):
+    """sample (B, *in_shape) [, y] -> MLP through ``hidden`` widths -> raw score (B,).
+
+    For a WGAN-GP critic use ``norm=nn.LayerNorm`` or None, never batch norm (see ``map_layer_norm``).
+    """
+    layers = [*mlp(math.prod(in_shape) + num_labels, *hidden, act=act, norm=norm), act()]
+    if norm is not None:
+        layers.append(norm(hidden[-1]))  # mlp() puts nothing after its last layer
+    return Discriminator(nn.Sequential(*layers), hidden[-1], num_labels=num_labels, projection=projection)
+
+
+def plan(size):
+    """(start side, number of ×2 steps) for an image side: 28 = 7·2², 32 = 4·2³, 64 = 4·2⁴."""
+    start = 7 if size % 7 == 0 else 4
+    steps = round(math.log2(max(size, 1) / start))
+    if steps < 1 or start * 2**steps != size:
+        raise ValueError(f"image size must be 28 or 4·2^k (8, 16, 32, 64, ...), got {size}")
+    return start, steps
+
+
+def up_block(c_in, c_out, *, kernel=4, stride=2, padding=1):
+    """G's block: (B, c_in, H, W) -> (B, c_out, 2H, 2W) by ConvTranspose, BatchNorm, ReLU.
+
+    Output side (H − 1)·stride − 2·padding + kernel: 4, 2, 1 doubles it exactly.
+    No conv bias: batch norm's shift β replaces it.
+    """
+    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, bias=False),
+                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+
+
+def down_block(c_in, c_out, *, norm=nn.BatchNorm2d):
+    """D's block: (B, c_in, H, W) -> (B, c_out, H/2, W/2) by a stride-2 conv, ``norm``, LeakyReLU(0.2).
+
+    ``norm``: a factory ``c -> module``, or None (D's input layer; a critic may use
+    ``map_layer_norm``: batch norm would couple the samples a gradient penalty treats one by one).
+    """
+    layers = [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm is None)]
+    if norm is not None:
+        layers.append(norm(c_out))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(*layers)
+
+
+def map_layer_norm(c):
+    """Layer norm over (C, H, W) of each sample's feature maps: ``GroupNorm`` with one group."""
+    return nn.GroupNorm(1, c)
+
+
+def conv_generator(latent_dim, *, size=64, channels=3, width=64, num_labels=0):
+    """z (B, latent_dim) [, y] -> images (B, channels, size, size) in [-1, 1].
+
+    [z, code] as a 1×1 image -> (w·2^(n−1), s, s) -> ... -> (w, size/2, size/2) -> image,
+    e.g. size 28: z -> (2w, 7, 7) -> (w, 14, 14) -> (channels, 28, 28);
+    size 64: z -> (8w, 4, 4) -> (4w, 8, 8) -> (2w, 16, 16) -> (w, 32, 32) -> (channels, 64, 64).
+    """
+    start, steps = plan(size)
+    widths = [width * 2**i for i in reversed(range(steps))]  # (8w, 4w, 2w, w) for 64
+    layers = [nn.Unflatten(1, (latent_dim + num_labels, 1, 1)),
+              up_block(latent_dim + num_labels, widths[0], kernel=start, stride=1, padding=0)]
+    layers += [up_block(a, b) for a, b in zip(widths[:-1], widths[1:])]
+    layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]  # no BN on the output
+    return init_normal(Generator(nn.Sequential(*layers), num_labels=num_labels))
+
+
+def conv_discriminator(*, size=64, channels=3, width=64, norm=nn.BatchNorm2d, num_labels=0, projection=True):
+    """images (B, channels, size, size) [, y] -> raw scores (B,): the generator's mirror image.
+
+    (channels [+K], size, size) -> (w, size/2, size/2) -> ... -> (w·2^(n−1), s, s) -> score.
+    ``norm`` is used in every block but the first (None, or ``map_layer_norm``, for a critic).
+    """
+    start, steps = plan(size)
+    widths = [width * 2**i for i in range(steps)]  # from the image inwards
+    layers = [down_block(channels + num_labels, widths[0], norm=None)]  # no norm on the input layer
+    layers += [down_block(a, b, norm=norm) for a, b in zip(widths[:-1], widths[1:])]
+    body = nn.Sequential(*layers, nn.Flatten())  # (B, w·2^(n−1)·s·s)
+    D = Discriminator(body, widths[-1] * start * start, num_labels=num_labels, projection=projection,
+                      label_maps=True)
+    return init_normal(D)
+
+
+NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
+
+
+def init_normal(module, std=0.02):
+    """DCGAN initialisation: weights ~ N(0, std), norm-layer scales ~ N(1, std), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, NORMS) and m.weight is not None:
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def count_params(module):
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
