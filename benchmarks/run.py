@@ -1,11 +1,12 @@
 """Run the benchmarks and write the results as Markdown.
 
-    .venv/bin/python -m benchmarks.run            # full: writes benchmarks/RESULTS.md (< 15 min, 2-core CPU)
-    .venv/bin/python -m benchmarks.run --quick    # smoke run (< 2 min): prints to stdout only
+    .venv/bin/python -m benchmarks.run            # full: writes benchmarks/RESULTS.md
+    .venv/bin/python -m benchmarks.run --quick    # smoke run: prints to stdout unless --out
     make bench BENCH_ARGS="--quick --out /tmp/quick.md"
 
 Everything runs on the CPU, in this process, one measurement at a time, on one torch thread
-unless ``--threads`` says otherwise (the options section measures more threads).
+unless ``--threads N`` (or else ``GANLAB_THREADS``) says otherwise. A section is a function
+``section(plan, out) -> summary rows`` that appends its Markdown to ``out``.
 """
 
 import argparse
@@ -23,7 +24,7 @@ import torch
 
 import ganlab
 
-from . import cases, options, quality, throughput
+from . import options, quality, throughput
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -34,47 +35,40 @@ class Plan:
 
     seconds: float  # per timed repetition
     reps: int
-    dcgan_cap_s: float  # training-time cap for DCGAN-MNIST time to quality
+    dcgan_cap_s: float  # DCGAN-MNIST: training-time cap, and how often it is checked
     dcgan_check_s: float
     dcgan_width: int
     n_eval: int
-    mixture_seeds: tuple
-    gan_budgets: tuple  # steps, vanilla GAN on ring8 / grid25
-    wgan_budgets: tuple  # steps, WGAN-GP with Algorithm 1's settings (5 critic updates per step)
-    toy_budgets: tuple  # steps, WGAN-GP with the toy script's settings
     batch_sizes: tuple
-    slow_options: bool  # torch.compile and DCGAN-64 channels_last
+    slow: bool  # DCGAN-64 in the options, and torch.compile (tens of seconds)
     skip: tuple = ()  # throughput cases left out
+    cases: tuple = ()  # throughput cases to run (all when empty)
+    quick: bool = False
 
 
 FULL = Plan(seconds=1.5, reps=7, dcgan_cap_s=180, dcgan_check_s=20, dcgan_width=32, n_eval=2000,
-            mixture_seeds=(0, 1, 2), gan_budgets=(500, 1000, 2000), wgan_budgets=(500,),
-            toy_budgets=(500, 1000), batch_sizes=(32, 64, 128, 256), slow_options=True)
+            batch_sizes=(32, 64, 128, 256), slow=True)
 QUICK = Plan(seconds=0.1, reps=3, dcgan_cap_s=10, dcgan_check_s=5, dcgan_width=16, n_eval=500,
-             mixture_seeds=(0,), gan_budgets=(100,), wgan_budgets=(10,), toy_budgets=(10,),
-             batch_sizes=(32, 64), slow_options=False, skip=("DCGAN-64",))
+             batch_sizes=(32, 64), slow=False, skip=("DCGAN-64",), quick=True)
 
 
 def machine():
     """What the numbers were measured on."""
     cpu = platform.processor() or platform.machine()
-    try:  # Linux: "AMD EPYC (family 25, model 17)"; the family/model pin down the generation
+    try:  # Linux: "AMD EPYC (family 25, model 17)"; family and model pin down the generation
         with open("/proc/cpuinfo") as f:
-            first_cpu = f.read().split("\n\n")[0].splitlines()
-        pairs = (line.split(":", 1) for line in first_cpu if ":" in line)
+            pairs = [line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line]
         fields = {k.strip(): v.strip() for k, v in pairs}
         cpu = f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']})"
     except (OSError, KeyError):
         pass
     return {"CPU": cpu, "logical CPUs": os.cpu_count(), "torch threads": torch.get_num_threads(),
             "torch": torch.__version__, "Python": platform.python_version(), "OS": platform.platform(),
-            "ganlab.pick_device()": str(ganlab.pick_device(verbose=False)),
-            "benchmark device": "cpu (every figure below)"}
+            "ganlab.pick_device()": str(ganlab.pick_device(verbose=False)), "benchmark device": "cpu"}
 
 
 class LoadSampler:
-    """Samples the 1-minute load average in a background thread while the benchmarks run
-    (this process itself adds about one: it computes on one or two threads)."""
+    """The 1-minute load average, sampled every ``every`` s in a background thread."""
 
     every = 10.0
 
@@ -93,256 +87,158 @@ class LoadSampler:
         return self.samples + [os.getloadavg()[0]]
 
 
-def gpu_note():
-    if torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name()} present, but these benchmarks run on the CPU only"
-    return "no GPU on this machine; AMP, which ganlab uses on CUDA only, is not measured"
-
-
 def fmt(x, digits=0):
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
-def throughput_section(plan, out, *, names=None):
+def log(text):
+    print(f"benchmarks: {text}", file=sys.stderr, flush=True)
+
+
+def throughput_section(plan, out):
     rows = []
-    for case in cases.cases():
-        if (names and case.name not in names) or case.name in plan.skip:
-            continue
-        book = case is cases.MLP  # the seed book's loop exists for the MLP only
-        rows.append(throughput.compare(case, seconds=plan.seconds, reps=plan.reps, book=book))
-        print(f"  throughput {case.name}: ratio {rows[-1]['ratio']:.3f}", file=sys.stderr, flush=True)
+    for case in throughput.CASES:
+        if case.name not in plan.skip and (not plan.cases or case.name in plan.cases):
+            book = case is throughput.MLP  # the seed book's loop exists for the MLP only
+            rows.append(throughput.compare(case, seconds=plan.seconds, reps=plan.reps, book=book))
+            log(f"throughput {case.name}: ratio {rows[-1]['ratio']:.3f}")
+    us = throughput.overhead(seconds=plan.seconds / 2, reps=plan.reps)
     out += ["## 1. Throughput", "",
-            "Real images per second consumed by D updates (steps × n_critic × batch), random tensor data "
-            "in [-1, 1] held in memory. *ganlab* = `ganlab.train` (→ `d_step`/`g_step`, History row per "
-            "step); *plain* = a hand-written loop computing the same losses, penalty and updates "
-            "(`benchmarks/throughput.py`); runs interleaved in one process, alternating order, "
-            f"{plan.reps} repetitions of ≈ {plan.seconds:g} s each; medians. *ratio* = median of the "
-            "per-repetition ratios ganlab/plain (*min*: the worst repetition).", "",
+            "Real images/s consumed by D updates: *ganlab* = `ganlab.train`, *plain* = a hand-written "
+            "loop doing the same arithmetic, *book* = the seed book's one-image loop. Interleaved, "
+            f"{plan.reps} repetitions of ≈ {plan.seconds:g} s; medians; *ratio* = median of the paired "
+            "ratios ganlab/plain (*min*: the worst pair).", "",
             "| case | batch | n_critic | ganlab img/s | plain img/s | ganlab / plain | min |",
             "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        out.append(f"| {r['case']} | {r['batch']} | {r['n_critic']} | {fmt(r['ganlab'])} | {fmt(r['plain'])} "
-                   f"| **{r['ratio']:.3f}** | {r['ratio_min']:.3f} |")
-    us = throughput.overhead(seconds=plan.seconds / 2, reps=plan.reps)
-    out += ["", f"ganlab's fixed cost per step, measured on {cases.TINY.name} (batch 64), "
-            "whose compute is negligible: " + ", ".join(f"{name} {t:,.0f} µs/step" for name, t in us.items())
-            + f", i.e. ≈ {us['ganlab.train'] - us['plain']:,.0f} µs per step more than the plain loop "
-            "(autocast and GradScaler no-ops, D(x)/D(G(z)) readouts, one History row of floats). "
-            "It matters only when a step takes a few milliseconds or less.", ""]
-    for book in (r for r in rows if "book" in r):
-        out += ["**The seed book's loop** (one image at a time, as the book runs it: its own Sequential "
-                "models of the same sizes with Sigmoid + BCELoss and Adam(1e-4), each image read from a "
-                "pandas DataFrame with `iloc` and its target tensors built per call): "
-                f"{fmt(book['book'], 1)} img/s; ganlab's batched loop (batch {book['batch']}) is "
-                f"**{book['book_ratio']:.1f}×** faster (median of paired ratios; target ≥ 30×). "
-                f"The same one-image update order on ganlab's models with the images already in memory runs "
-                f"at {fmt(book['one_image'], 1)} img/s ({book['one_image_ratio']:.1f}× slower than batches), "
-                "so batching accounts for that much of the gap and the book's data handling and models for "
-                f"the remaining {book['book_ratio'] / book['one_image_ratio']:.2f}×.", ""]
-    return rows
+    out += [f"| {r['case']} | {r['batch']} | {r['n_critic']} | {fmt(r['ganlab'])} | {fmt(r['plain'])} "
+            f"| **{r['ratio']:.3f}** | {r['ratio_min']:.3f} |" for r in rows]
+    extra = us["ganlab"] - us["plain"]
+    out += ["", f"Fixed cost per step on {throughput.TINY.name}, batch 64: plain {us['plain']:,.0f} µs, "
+            f"`ganlab.train` {us['ganlab']:,.0f} µs: **{extra:,.0f} µs** a step more.", ""]
+    ratios = ", ".join(f"{r['case']} {r['ratio']:.2f}" for r in rows)
+    summary = [f"| throughput, ganlab / plain PyTorch loop | {ratios} | ≥ 0.95 each |"]
+    for r in (r for r in rows if "book" in r):
+        out += [f"The seed book's loop: {fmt(r['book'], 1)} img/s; ganlab's (batch {r['batch']}) is "
+                f"**{r['book_ratio']:.1f}×** faster (median of paired ratios; target ≥ 30×).", ""]
+        summary.append(f"| throughput, ganlab (batch {r['batch']}) / the seed book's one-image loop, "
+                       f"{r['case']} | {r['book_ratio']:.1f}× ({fmt(r['ganlab'])} vs {fmt(r['book'])} img/s) "
+                       "| ≥ 30× |")
+    return summary
 
 
-def quality_section(plan, out, *, quick):
+def quality_section(plan, out):
     r = quality.dcgan_mnist(cap_s=plan.dcgan_cap_s, check_every_s=plan.dcgan_check_s, n_eval=plan.n_eval,
-                            width=plan.dcgan_width, quick=quick)
-    print(f"  DCGAN-MNIST reached: {r['reached']}", file=sys.stderr, flush=True)
-    t = quality.TARGET
+                            width=plan.dcgan_width, quick=plan.quick)
+    log(f"DCGAN-MNIST reached: {r['reached']}")
+    target = ", ".join(quality.TARGET)
     out += ["## 2. Time to quality", "",
-            f"### DCGAN on MNIST (DCGAN-28, width {r['width']}, batch {r['batch_size']}, "
-            "Adam 2e-4 β₁ 0.5)", "",
-            f"Target: {t['covered']}/10 digits covered, KL(digit histogram ‖ uniform) < {t['kl']} "
-            f"(real test digits: {r['real_kl']:.3f}), "
-            f"classifier-FID ≤ {t['fid_over_floor']:g} × the real-vs-real floor ({r['floor']:.2f} at "
-            f"{r['n_eval']} samples; local MNIST CNN, test accuracy {100 * r['classifier_accuracy']:.2f} %, "
-            "not Inception FID). Checked every "
-            f"≈ {plan.dcgan_check_s:g} s of training on {r['n_eval']} samples; times are training time only "
-            f"(the checks took {r['eval_s']:.0f} s more). Cap: {plan.dcgan_cap_s:g} s of training.", ""]
-    for part, row in r["first"].items():
-        out.append(f"- {part}: " + (f"first met after {row['seconds']:.0f} s of training (step {row['step']})"
-                                    if row else "not met within the cap"))
+            f"DCGAN-28 on MNIST (width {r['width']}, batch {r['batch_size']}, Adam(2e-4, β₁ 0.5)) until "
+            f"{target}; checked every ≈ {plan.dcgan_check_s:g} s of training on {r['n_eval']} samples "
+            f"(the checks took {r['eval_s']:.0f} s more); digit judge's test accuracy "
+            f"{100 * r['judge_accuracy']:.2f} %. *real digits*: held-out test digits, scored alike.", ""]
+    out += [f"- {part}: " + (f"first met after {row['seconds']:.0f} s (step {row['step']})" if row
+                             else f"not met within {r['cap_s']:g} s") for part, row in r["first"].items()]
+    out += ["", "| training s | step | digits | KL | recognisable | precision | recall |",
+            "|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in [{"seconds": "real digits", "step": "—", **r["floor"]}, *r["checks"]]:
+        out.append(f"| {c['seconds']:.0f} | {c['step']} | {c['covered']}/10 | {c['kl']:.3f} "
+                   f"| {c['recognisable']:.2f} | {c['precision']:.2f} | {c['recall']:.2f} |")
     out.append("")
-    if r["reached"]:
-        hit = r["reached"]
-        out.append(f"**Reached after {hit['seconds']:.0f} s of training (step {hit['step']}).**")
-    else:
-        last = r["checks"][-1]
-        out.append(f"**Not reached within the {plan.dcgan_cap_s:g} s cap** (last check: step "
-                   f"{last['step']}, {last['covered']}/10 digits, KL {last['kl']:.3f}, "
-                   f"FID/floor {last['fid_over_floor']:.1f}).")
-    out += ["", "| training s | step | digits | KL | classifier-FID | FID / floor |",
-            "|---:|---:|---:|---:|---:|---:|"]
-    for c in r["checks"]:
-        out.append(f"| {c['seconds']:.0f} | {c['step']} | {c['covered']}/10 | {c['kl']:.3f} | {c['fid']:.2f} "
-                   f"| {c['fid_over_floor']:.1f} |")
-    out.append("")
-    return r
-
-
-WGAN_ALGO1, WGAN_TOY = "WGAN-GP (Algorithm 1)", "WGAN-GP (toy script)"
-
-
-def mixtures_section(plan, out):
-    runs = [("GAN", "GAN", None, plan.gan_budgets), (WGAN_ALGO1, "WGAN-GP", None, plan.wgan_budgets),
-            (WGAN_TOY, "WGAN-GP", quality.TOY, plan.toy_budgets)]
-    rows = []
-    for name in ("ring8", "grid25"):
-        for label, method, settings, budgets in runs:
-            if budgets:
-                rows += quality.mixture(name, method, budgets=budgets, seeds=plan.mixture_seeds,
-                                        settings=settings, label=label)
-    out += ["### 2-D mixtures (ring8, grid25)", "",
-            "Notebook 06's models (`ganlab.playground.make_gan`): G a 3×128 ReLU MLP from 2-d Gaussian "
-            "noise, batch 256. *GAN*: BCE, D 3×128 ReLU, Adam(1e-3, β (0.5, 0.999)). "
-            f"*{WGAN_ALGO1}*: the paper's Algorithm 1, 3×128 critic, n_critic 5, λ 10, "
-            "Adam(1e-4, β (0, 0.9)). "
-            f"*{WGAN_TOY}*: the same critic with the settings of the paper's own 2-D script "
-            "(`gan_toy.py`: λ 0.1, β (0.5, 0.9)) and lr 1e-3. "
-            "Scored on 2,500 samples: a sample is high quality (HQ) within 3σ of a centre, "
-            f"a mode is covered with ≥ 20 HQ samples. Medians over seeds {list(plan.mixture_seeds)} "
-            "(per-seed modes in brackets); seconds = training time to that budget (a WGAN-GP step is 5 "
-            "critic updates, each with a double backward, and 1 generator update).", "",
-            "| mixture | method | steps | modes covered | HQ % | seconds |", "|---|---|---:|---:|---:|---:|"]
-    for m in rows:
-        out.append(f"| {m['mixture']} | {m['method']} | {m['steps']} | {m['covered']:g}/{m['modes']} "
-                   f"{m['covered_all']} | {m['hq']:.1f} | {m['seconds']:.1f} |")
-    out.append("")
-    return rows
+    hit, last = r["reached"], r["checks"][-1]
+    got = (f"reached after {hit['seconds']:.0f} s (precision {hit['precision']:.2f}, recall "
+           f"{hit['recall']:.2f})" if hit else f"not reached in {r['cap_s']:g} s (last check: "
+           f"{last['covered']}/10, KL {last['kl']:.3f}, recognisable {last['recognisable']:.2f})")
+    return [f"| DCGAN-MNIST (width {r['width']}) time to {target} | {got} | within the cap |"]
 
 
 def options_section(plan, out):
-    by_name = {c.name: c for c in cases.cases()}
-    dc28 = by_name["DCGAN-28"]
-    kw = dict(seconds=plan.seconds / 2, reps=max(3, plan.reps - 2))
+    dc28, kw = throughput.DCGAN28, dict(seconds=plan.seconds / 2, reps=max(3, plan.reps - 2))
     rows = [options.channels_last(dc28, **kw)]
-    if plan.slow_options:
-        rows += [options.channels_last(by_name["DCGAN-64"], **kw), options.compiled(dc28, **kw)]
-    else:
-        rows.append({"option": "torch.compile", "case": dc28.name, "adopted": "no",
-                     "note": "skipped in --quick (compiling takes tens of seconds)"})
-    rows.append(options.amp_row())
-    rows.append(options.threads(dc28, **kw))
-    rows += options.batch_sizes(dc28, plan.batch_sizes, **kw)
-    out += ["## 3. Options", "",
-            f"ganlab's loop with the option vs without, interleaved ({kw['reps']} repetitions of "
-            f"≈ {kw['seconds']:g} s); *ratio* = median of per-repetition ratios option/default. A default is "
-            f"adopted only where the option helps by ≥ {100 * (options.HELPS - 1):.0f} %, and the *adopted?* "
-            "column gives the decision and its reason.", "",
+    if plan.slow:
+        rows += [options.channels_last(throughput.DCGAN64, **kw), options.compiled(dc28, **kw)]
+    rows += [options.threads(dc28, **kw), *options.batch_sizes(dc28, plan.batch_sizes, **kw)]
+    out += ["## 3. Options", "", f"ganlab's loop with the option vs without, interleaved ({kw['reps']} "
+            f"repetitions of ≈ {kw['seconds']:g} s); *ratio* = median of paired ratios option/default.", "",
             "| option | case | default img/s | with option img/s | ratio | adopted? | note |",
             "|---|---|---:|---:|---:|---|---|"]
-    for r in rows:
-        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "—"
-        out.append(f"| {r['option']} | {r['case']} | {fmt(r.get('default'))} | {fmt(r.get('variant'))} "
-                   f"| {ratio} | {r['adopted']} | {r['note']} |")
+    out += [f"| {r['option']} | {r['case']} | {fmt(r.get('default'))} | {fmt(r.get('variant'))} | "
+            f"{fmt(r.get('ratio'), 2)} | {r['decision']} | {r['note']} |" for r in rows]
     out.append("")
-    return rows
+    helping = [f"{r['option']} ({r['case']}, {r['ratio']:.2f}×)" for r in rows if r.get("helps")]
+    return [f"| options that help by ≥ 5 % | {', '.join(helping) or 'none'} | adopted only where they help; "
+            "decisions in §3 |"]
 
 
-def summary(results):
-    """The headline figures (the table the README copies)."""
-    lines = ["## Summary", "", "| measure | result | target |", "|---|---|---|"]
-    if "throughput" in results:
-        rows = results["throughput"]
-        ratios = ", ".join(f"{r['case']} {r['ratio']:.2f}" for r in rows)
-        lines.append(f"| throughput, ganlab / plain PyTorch loop | {ratios} | ≥ 0.95 each |")
-        for r in (r for r in rows if "book" in r):
-            lines.append(f"| throughput, ganlab (batch {r['batch']}) / the seed book's one-image loop, "
-                         f"{r['case']} | {r['book_ratio']:.1f}× ({fmt(r['ganlab'])} vs "
-                         f"{fmt(r['book'])} img/s) | ≥ 30× |")
-    if "quality" in results:
-        r = results["quality"]
-        hit = r["reached"]
-        digits = r["first"]["10/10 digits"]
-        best = min(c["fid_over_floor"] for c in r["checks"])
-        best_kl = min(c["kl"] for c in r["checks"])
-        got = (f"reached after {hit['seconds']:.0f} s" if hit else
-               f"not reached in {r['cap_s']:g} s (best FID/floor {best:.1f}, best KL {best_kl:.3f}"
-               + (f"; 10/10 digits after {digits['seconds']:.0f} s" if digits else "") + ")")
-        lines.append(f"| DCGAN-MNIST (width {r['width']}) time to 10/10 digits, KL < 0.05, FID ≤ 5 × floor "
-                     f"| {got} | within the cap |")
-    if "mixtures" in results:
-        mixtures = results["mixtures"]
-        for m in mixtures:
-            if m["steps"] == max(x["steps"] for x in mixtures if x["method"] == m["method"]):
-                seeds = len(m["covered_all"])
-                lines.append(f"| {m['mixture']}, {m['method']}, {m['steps']} steps (median of "
-                             f"{seeds} seed{'s' * (seeds > 1)}) | {m['covered']:g}/{m['modes']} modes, "
-                             f"{m['hq']:.0f} % HQ, {m['seconds']:.0f} s | — |")
-    if "options" in results:
-        helping = [f"{r['option']} ({r['case']}, {r['ratio']:.2f}×)" for r in results["options"]
-                   if r.get("helps")]
-        lines.append(f"| options that help by ≥ 5 % | {', '.join(helping) or 'none'} | adopted only where "
-                     "they help; decisions in §3 |")
-    return lines + [""]
+SECTIONS = (("throughput", throughput_section), ("quality", quality_section),
+            # ("mixtures", mixtures2d.section),  # the 2-D mixtures (benchmarks/mixtures2d.py) go here
+            ("options", options_section))
+
+
+def set_threads(flag):
+    """--threads N, else GANLAB_THREADS, else one thread; returns the count in use."""
+    if flag:
+        torch.set_num_threads(flag)
+    elif os.environ.get("GANLAB_THREADS", "").strip():
+        ganlab.set_threads()
+    else:
+        torch.set_num_threads(1)
+    return torch.get_num_threads()
+
+
+def header(args, *, minutes, took, load0, load1, samples):
+    flags = " ".join(args)
+    gpu = f"{torch.cuda.get_device_name()}, unused" if torch.cuda.is_available() else "no GPU here"
+    load = ", ".join(f"{x:.2f}" for x in (min(samples), statistics.median(samples), max(samples)))
+    return [f"# ganlab benchmarks{' (--quick: a smoke run, its figures are noise)' if '--quick' in args else ''}",
+            "", f"Generated by `{('python -m benchmarks.run ' + flags).strip()}` on "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {minutes:.1f} min ({', '.join(took)}), "
+            f"on {torch.get_num_threads()} torch thread(s).", "", "| machine | |", "|---|---|",
+            *(f"| {k} | {v} |" for k, v in machine().items()),
+            f"| load average (1, 5, 15 min) at start; at end | {', '.join(f'{x:.2f}' for x in load0)}; "
+            f"{', '.join(f'{x:.2f}' for x in load1)} |",
+            f"| 1-min load average during the run (every {LoadSampler.every:g} s): min, median, max | {load} |", "",
+            "A load above the CPU count means other processes shared the machine: absolute figures are then "
+            "lower bounds; ratios of interleaved runs are less affected.", "",
+            f"**GPU: none measured** ({gpu}; AMP, which ganlab uses on CUDA only, is not measured).", "",
+            "## Summary", "", "| measure | result | target |", "|---|---|---|"]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run (< 2 min); prints unless --out")
-    parser.add_argument("--out", help=f"where to write the Markdown (default: {RESULTS} for a full run, "
-                        "stdout for --quick); '-' for stdout")
-    parser.add_argument("--only", default="throughput,quality,mixtures,options",
-                        help="comma-separated sections (default: all four)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch.set_num_threads(N) first; 0 keeps torch's default (default: 1, the "
-                        "fastest for models this small, and on a busy machine many times faster than 2)")
-    parser.add_argument("--cases", help="comma-separated throughput cases, e.g. MLP-MNIST (default: all)")
-    parser.add_argument("--dcgan-cap", type=float, metavar="SECONDS",
-                        help=f"DCGAN-MNIST: cap on training time (default {FULL.dcgan_cap_s:g})")
-    parser.add_argument("--dcgan-width", type=int, help=f"DCGAN width (default {FULL.dcgan_width})")
+    parser.add_argument("--quick", action="store_true", help="smoke run; prints unless --out")
+    parser.add_argument("--out", help=f"Markdown file (default {RESULTS}; stdout for --quick); '-': stdout")
+    parser.add_argument("--only", default=",".join(name for name, _ in SECTIONS), help="sections, a,b,...")
+    parser.add_argument("--threads", type=int, help="torch threads (default: GANLAB_THREADS, else 1)")
+    parser.add_argument("--cases", default="", help="throughput cases, a,b,... (default: all)")
+    parser.add_argument("--dcgan-cap", type=float, metavar="SECONDS", help="DCGAN-MNIST training cap")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    plan = QUICK if args.quick else FULL
+    log(f"{set_threads(args.threads)} torch thread(s)")
+    plan = replace(QUICK if args.quick else FULL, cases=tuple(filter(None, args.cases.split(","))))
     if args.dcgan_cap:  # a longer run: check as often as the full plan does, at most 20 times
-        check = max(plan.dcgan_check_s, args.dcgan_cap / 20)
-        plan = replace(plan, dcgan_cap_s=args.dcgan_cap, dcgan_check_s=check)
-    if args.dcgan_width:
-        plan = replace(plan, dcgan_width=args.dcgan_width)
-    sections = set(args.only.split(","))
+        plan = replace(plan, dcgan_cap_s=args.dcgan_cap, dcgan_check_s=max(plan.dcgan_check_s,
+                                                                           args.dcgan_cap / 20))
     start, load0, sampler = time.perf_counter(), os.getloadavg(), LoadSampler()
-    names = args.cases.split(",") if args.cases else None
-    info = machine()
-    body, took, results = [], [], {}
-    for name, section in (("throughput", lambda: throughput_section(plan, body, names=names)),
-                          ("quality", lambda: quality_section(plan, body, quick=args.quick)),
-                          ("mixtures", lambda: mixtures_section(plan, body)),
-                          ("options", lambda: options_section(plan, body))):
-        if name in sections:
+    body, summary, took = [], [], []
+    for name, section in SECTIONS:
+        if name in args.only.split(","):
             t0 = time.perf_counter()
             try:
-                results[name] = section()
+                summary += section(plan, body)
             except Exception as error:  # noqa: BLE001 - keep the other sections' results, say what failed
                 traceback.print_exc()
-                body.extend([f"## {name}: FAILED", "", f"`{type(error).__name__}: {error}`", ""])
+                body += [f"## {name}: FAILED", "", f"`{type(error).__name__}: {error}`", ""]
             took.append(f"{name} {(time.perf_counter() - t0) / 60:.1f} min")
-            print(f"benchmarks: {took[-1]}", file=sys.stderr, flush=True)
-    minutes, load1, samples = (time.perf_counter() - start) / 60, os.getloadavg(), sampler.stop()
-    flags = " ".join(argv if argv is not None else sys.argv[1:])
-    make = f'make bench BENCH_ARGS="{flags}"' if flags else "make bench"
-    head = [f"# ganlab benchmarks{' (--quick smoke run)' if args.quick else ''}", "",
-            f"Generated by `{('python -m benchmarks.run ' + flags).strip()}` (or `{make}`) on "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {minutes:.1f} min "
-            f"({', '.join(took)}).", "",
-            "| machine | |", "|---|---|"]
-    head += [f"| {k} | {v} |" for k, v in info.items()]
-    head += [f"| load average (1, 5, 15 min) at start | {', '.join(f'{x:.2f}' for x in load0)} |",
-             f"| load average at end | {', '.join(f'{x:.2f}' for x in load1)} |",
-             f"| 1-min load average during the run (every {LoadSampler.every:g} s): min, median, max "
-             f"| {min(samples):.2f}, {statistics.median(samples):.2f}, {max(samples):.2f} |", "",
-             "A load average above the number of CPUs means other processes shared the machine: absolute "
-             "figures are then lower bounds on what the hardware does alone; ratios from interleaved runs "
-             "are less affected.", "",
-             f"**GPU: none measured** ({gpu_note()}).", ""]
-    if args.quick:
-        head += ["*Smoke run: repetitions of a fraction of a second and tiny budgets; its figures are "
-                 f"noise, not results (skipped: {', '.join(plan.skip)}, torch.compile).*", ""]
-    text = "\n".join(head + summary(results) + body) + "\n"
+            log(took[-1])
+    minutes = (time.perf_counter() - start) / 60
+    head = header(sys.argv[1:] if argv is None else argv, minutes=minutes, took=took, load0=load0,
+                  load1=os.getloadavg(), samples=sampler.stop())
+    text = "\n".join(head + summary + [""] + body) + "\n"
     out = args.out or ("-" if args.quick else str(RESULTS))
     if out == "-":
         print(text)
     else:
         Path(out).write_text(text)
-        print(f"wrote {out} in {minutes:.1f} min", file=sys.stderr)
+        log(f"wrote {out} in {minutes:.1f} min")
     return text
 
 

@@ -1,22 +1,15 @@
 """Throughput: real images per second of GAN training, ganlab's loop vs hand-written ones.
 
-Four ways to run the same network sizes, with the same batch size and optimiser:
+- ``ganlab``: ``ganlab.train`` on an in-memory TensorDataset (a History row per step);
+- ``plain``: the loop a PyTorch user writes by hand, doing ganlab's arithmetic
+  (tests/test_bench.py checks that both end with the same weights);
+- ``book``: the seed book's loop as the book runs it (MLP only): its own Sequential models,
+  one image at a time, each read from a pandas DataFrame.
 
-- ``ganlab``: ``ganlab.train`` (which calls ``d_step`` / ``g_step``, logs a History row
-  per step, checks its budget, ...), data given as an in-memory TensorDataset;
-- ``plain``: the loop a PyTorch user writes by hand: shuffled in-memory batches, D on
-  real and ``G(z).detach()``, then G with fresh z; same losses, same gradient penalty;
-- ``book``: the seed book's loop as the book runs it (MLP only): its own Sequential
-  models with Sigmoid + BCELoss (same layer sizes, same Adam), images read one at a time
-  from a pandas DataFrame, ``D.train(image, 1)``, ``D.train(G(z).detach(), 0)``,
-  ``G.train(D, z, 1)`` per image;
-- ``one image``: the book's update order on ganlab's models with the images in memory,
-  which isolates what batching buys from what the book's data handling costs.
-
-"Images/s" counts real images consumed by D updates (steps × n_critic × batch size).
-The data are random tensors in [-1, 1] (throughput does not depend on pixel values).
-Runs are interleaved in one process (A B, B A, A B, ...) so that machine load drifts
-hit both loops alike; each figure is a median over repetitions.
+Images/s counts real images consumed by D updates (steps × n_critic × batch); the data are
+random tensors in [-1, 1]. Runs are interleaved (A B, B A, ...) so that drifts in machine
+load hit every loop alike; a figure is a median over repetitions, a ratio the median of
+per-repetition (paired) ratios.
 """
 
 import copy
@@ -24,7 +17,7 @@ import itertools
 import statistics
 import time
 import warnings
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -33,19 +26,68 @@ from torch import nn
 from torch.utils.data import Dataset, TensorDataset
 
 import ganlab
-
-from .cases import TINY
-
-# --- the three loops -----------------------------------------------------------------
+from ganlab import nets
 
 
-def ganlab_loop(case, G, D, data, *, wrap=None, data_seed=0):
-    """Returns run(n): n ganlab training steps; returns real images consumed."""
+@dataclass
+class Case:
+    """One model family as the notebooks train it (conv widths: ganlab's default, the paper's 64)."""
+
+    name: str
+    build: object  # () -> (G, D), freshly initialised
+    shape: tuple  # one image: (C, H, W)
+    latent_dim: int = 100
+    loss: ganlab.losses.Loss = ganlab.BCE
+    n_critic: int = 1
+    gp_weight: float = 0.0
+    lr: float = 2e-4
+    betas: tuple = (0.5, 0.999)
+    batch_size: int = 64
+
+    def models(self, seed=0):
+        torch.manual_seed(seed)
+        return self.build()
+
+    def optimisers(self, G, D):
+        return ganlab.adam(G, lr=self.lr, betas=self.betas), ganlab.adam(D, lr=self.lr, betas=self.betas)
+
+    def data(self, n, seed=0):
+        """n random images in [-1, 1]: (n, *shape)."""
+        return torch.rand((n, *self.shape), generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def _leaky():
+    return nn.LeakyReLU(0.02)  # the seed book's slope
+
+
+def _mlp():
+    """The seed book's final MNIST pair: 100-d z, 200 hidden, LeakyReLU + LayerNorm."""
+    return (nets.mlp_generator(100, (200,), (1, 28, 28), act=_leaky, norm=nn.LayerNorm),
+            nets.mlp_discriminator((1, 28, 28), (200,), act=_leaky, norm=nn.LayerNorm))
+
+
+def _conv(size, channels, norm=nn.BatchNorm2d):
+    return lambda: (nets.conv_generator(100, size=size, channels=channels),
+                    nets.conv_discriminator(size=size, channels=channels, norm=norm))
+
+
+MLP = Case("MLP-MNIST", _mlp, (1, 28, 28), lr=1e-4, betas=(0.9, 0.999))
+DCGAN28 = Case("DCGAN-28", _conv(28, 1), (1, 28, 28))
+DCGAN64 = Case("DCGAN-64", _conv(64, 3), (3, 64, 64))
+WGAN_GP28 = Case("WGAN-GP-28", _conv(28, 1, nets.map_layer_norm), (1, 28, 28), loss=ganlab.WGAN,
+                 n_critic=5, gp_weight=10.0, lr=1e-4, betas=(0.0, 0.9))  # Gulrajani et al., Algorithm 1
+CASES = (MLP, DCGAN28, DCGAN64, WGAN_GP28)
+TINY = Case("tiny 2-D MLPs (2→8→2)", lambda: (nets.mlp_generator(2, (8,), (2,), out=None),
+                                              nets.mlp_discriminator((2,), (8,))), (2,), latent_dim=2)
+
+
+def ganlab_loop(case, G, D, data, *, wrap=None):
+    """run(n): n steps of ``ganlab.train``; returns the real images consumed."""
     opt_G, opt_D = case.optimisers(G, D)
     if wrap is not None:  # e.g. torch.compile: the GAN sees the wrapped modules
         G, D = wrap(G), wrap(D)
     gan = ganlab.GAN(G, D, opt_G, opt_D, latent_dim=case.latent_dim, loss=case.loss,
-                     n_critic=case.n_critic, gp_weight=case.gp_weight, data_seed=data_seed)
+                     n_critic=case.n_critic, gp_weight=case.gp_weight, data_seed=0)
     dataset = TensorDataset(data)
 
     def run(n):
@@ -55,40 +97,19 @@ def ganlab_loop(case, G, D, data, *, wrap=None, data_seed=0):
     return run
 
 
-def steps_loop(case, G, D, data, *, data_seed=0):
-    """Returns run(n): n steps calling ``ganlab.d_step`` / ``ganlab.g_step`` directly,
-    without ``train`` (no History, budget checks or progress bar): splits ganlab's cost."""
-    opt_G, opt_D = case.optimisers(G, D)
-    gan = ganlab.GAN(G, D, opt_G, opt_D, latent_dim=case.latent_dim, loss=case.loss,
-                     n_critic=case.n_critic, gp_weight=case.gp_weight)
-    stream = _batches(data, case.batch_size, data_seed)
-
-    def run(n):
-        for _ in range(n):
-            for _ in range(case.n_critic):
-                ganlab.d_step(gan, next(stream))
-            ganlab.g_step(gan, case.batch_size)
-        return n * case.n_critic * case.batch_size
-
-    return run
-
-
-def _batches(data, batch_size, seed):
-    """Endless shuffled in-memory batches, one permutation per epoch, drawn from a
-    private generator (as ganlab does), so that torch's global RNG only draws z and ε."""
+def _batches(data, batch_size, seed=0):
+    """Endless shuffled batches, one permutation per epoch from a private generator (as ganlab)."""
     for epoch in itertools.count():
         perm = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(seed + epoch))
         for i in range(data.shape[0] // batch_size):
             yield data[perm[i * batch_size : (i + 1) * batch_size]]
 
 
-def plain_loop(case, G, D, data, *, log_every=100, data_seed=0):
-    """Returns run(n): n steps of a hand-written loop that does ganlab's arithmetic
-    (tests/test_bench.py checks both give the same weights)."""
+def plain_loop(case, G, D, data):
+    """run(n): n steps of a hand-written loop with ganlab's losses, penalty and update order."""
     opt_G, opt_D = case.optimisers(G, D)
-    stream, wgan = _batches(data, case.batch_size, data_seed), case.loss is ganlab.WGAN
-    B, log = case.batch_size, []
-    ones, zeros = torch.ones(B), torch.zeros(B)
+    stream, wgan, B = _batches(data, case.batch_size), case.loss is ganlab.WGAN, case.batch_size
+    ones, zeros, log = torch.ones(B), torch.zeros(B), []
 
     def run(n):
         for step in range(n):
@@ -114,47 +135,9 @@ def plain_loop(case, G, D, data, *, log_every=100, data_seed=0):
             opt_G.zero_grad(set_to_none=True)
             loss_G.backward()
             opt_G.step()
-            if step % log_every == 0:
+            if step % 100 == 0:  # a hand-written loop logs now and then
                 log.append((loss_D.item(), loss_G.item()))
         return n * case.n_critic * B
-
-    return run
-
-
-def book_step(owner, loss):
-    """The book's bookkeeping around each update of ``owner`` (anything with ``counter``,
-    ``progress`` and ``optimiser``): count the call, keep ``loss.item()`` every 10th call,
-    then zero_grad, backward and an optimiser step."""
-    owner.counter += 1
-    if owner.counter % 10 == 0:
-        owner.progress.append(loss.item())
-    owner.optimiser.zero_grad()
-    loss.backward()
-    owner.optimiser.step()
-
-
-def one_image_loop(case, G, D, data):
-    """Returns run(n): the seed book's update order over n images, one image at a time,
-    on ganlab's models with the images already in memory (the book's loop minus its
-    pandas reads and its Sigmoid + BCELoss: a lower bound on the book's cost per image).
-
-    Per image: D on the image (target 1), D on G(z).detach() (target 0), G through D
-    (target 1); each a forward pass, a loss, zero_grad, backward and an Adam step, with
-    ``loss.item()`` kept every 10th call as the book's progress lists do.
-    """
-    opt_G, opt_D = case.optimisers(G, D)
-    one, zero = torch.ones(1), torch.zeros(1)
-    book_D = SimpleNamespace(optimiser=opt_D, counter=0, progress=[])
-    book_G = SimpleNamespace(optimiser=opt_G, counter=0, progress=[])
-
-    def run(n):
-        for i in range(n):
-            image = data[i % data.shape[0]].unsqueeze(0)  # (1, 1, 28, 28): a batch of one
-            fake = G(torch.randn(1, case.latent_dim)).detach()
-            book_step(book_D, F.binary_cross_entropy_with_logits(D(image), one))
-            book_step(book_D, F.binary_cross_entropy_with_logits(D(fake), zero))
-            book_step(book_G, F.binary_cross_entropy_with_logits(D(G(torch.randn(1, case.latent_dim))), one))
-        return n
 
     return run
 
@@ -163,9 +146,8 @@ def one_image_loop(case, G, D, data):
 
 
 def book_frame(data, seed=0):
-    """The book's data as it holds them: a pandas DataFrame shaped like ``mnist_train.csv``
-    read with ``header=None`` (column 0 the label, columns 1..784 pixel values 0..255 as
-    int64). ``data``: (n, 1, 28, 28) in [-1, 1]."""
+    """The book's data: a DataFrame shaped like ``mnist_train.csv`` read with ``header=None``
+    (column 0 the label, 1..784 pixels 0..255 as int64). ``data``: (n, 1, 28, 28) in [-1, 1]."""
     import pandas as pd  # only the book's loop needs pandas
 
     pixels = ((data.flatten(1) + 1) * 127.5).round().to(torch.int64).numpy()  # (n, 784)
@@ -174,13 +156,11 @@ def book_frame(data, seed=0):
 
 
 class BookMnistDataset(Dataset):
-    """The book's ``MnistDataset``: each item is read from the DataFrame with ``iloc``,
-    its one-hot target and its float pixels built on every call."""
+    """The book's ``MnistDataset``: each item read with ``iloc``, target and pixels built per call."""
 
     def __init__(self, frame):
         self.data_df = frame
-        # pandas' copy-on-write makes ``.values`` of a row read-only, so torch warns once
-        # per process about the book's FloatTensor(...values); here that is noise
+        # a row's ``.values`` is read-only under pandas' copy-on-write: torch's warning is noise here
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
 
     def __len__(self):
@@ -195,9 +175,8 @@ class BookMnistDataset(Dataset):
 
 
 class BookModel(nn.Module):
-    """The book's Discriminator / Generator classes: a ``model`` Sequential, its own Adam,
-    a loss, a counter and a progress list filled every 10th call (the book's 1-in-10,000
-    ``print`` of the counter is left out: it prints nothing in a short run)."""
+    """The book's Discriminator / Generator: a Sequential, its own Adam(1e-4), a loss, a counter,
+    and a progress list that keeps ``loss.item()`` every 10th update."""
 
     def __init__(self, model, loss_function):
         super().__init__()
@@ -208,16 +187,23 @@ class BookModel(nn.Module):
     def forward(self, inputs):
         return self.model(inputs)
 
+    def _update(self, loss):
+        self.counter += 1
+        if self.counter % 10 == 0:
+            self.progress.append(loss.item())
+        self.optimiser.zero_grad()
+        loss.backward()
+        self.optimiser.step()
+
     def train_on(self, inputs, targets):  # the book's Discriminator.train
-        book_step(self, self.loss_function(self.forward(inputs), targets))
+        self._update(self.loss_function(self.forward(inputs), targets))
 
     def train_through(self, D, inputs, targets):  # the book's Generator.train
-        book_step(self, D.loss_function(D.forward(self.forward(inputs)), targets))
+        self._update(D.loss_function(D.forward(self.forward(inputs)), targets))
 
 
 def book_models(seed=0):
-    """The book's final MNIST pair on 1-D tensors: D 784→200 (LeakyReLU 0.02, LayerNorm)
-    →1→Sigmoid with BCELoss; G 100→200 (same)→784→Sigmoid; each with Adam(1e-4)."""
+    """D 784→200 (LeakyReLU 0.02, LayerNorm)→1→Sigmoid, G 100→200 (same)→784→Sigmoid, BCELoss."""
     torch.manual_seed(seed)
     D = BookModel(nn.Sequential(nn.Linear(784, 200), nn.LeakyReLU(0.02), nn.LayerNorm(200),
                                 nn.Linear(200, 1), nn.Sigmoid()), nn.BCELoss())
@@ -227,10 +213,8 @@ def book_models(seed=0):
 
 
 def book_loop(G, D, dataset):
-    """Returns run(n): the seed book's training loop over the next n items of ``dataset``
-    (a ``BookMnistDataset``): per image, D.train(image, [1.0]), D.train(G(seed).detach(),
-    [0.0]), G.train(D, seed, [1.0]), with 100-d normal seeds and the target tensors built
-    in each call, as the book writes them."""
+    """run(n): the book's loop over the next n items: per image D.train(image, [1.0]),
+    D.train(G(seed).detach(), [0.0]), G.train(D, seed, [1.0])."""
     position = [0]
 
     def run(n):
@@ -249,7 +233,7 @@ def book_loop(G, D, dataset):
 
 
 def calibrate(run, *, seconds):
-    """Warm up ``run`` and return the n that takes about ``seconds`` per repetition."""
+    """Warm ``run`` up; return the n that takes about ``seconds``."""
     run(1)  # the first call allocates and picks kernels (and compiles, under torch.compile)
     n = 1
     while True:
@@ -262,11 +246,10 @@ def calibrate(run, *, seconds):
 
 
 def interleaved(runs, *, seconds=1.0, reps=5):
-    """Time each run in ``runs`` ({name: run}) ``reps`` times, interleaved, alternating
-    the order each repetition. Returns {name: [images/s per repetition]}."""
+    """Time each of ``runs`` ({name: run}) ``reps`` times, alternating the order each repetition.
+    Returns {name: [images/s per repetition]}."""
     sizes = {name: calibrate(run, seconds=seconds) for name, run in runs.items()}
-    rates = {name: [] for name in runs}
-    names = list(runs)
+    rates, names = {name: [] for name in runs}, list(runs)
     for r in range(reps):
         for name in names if r % 2 == 0 else names[::-1]:
             start = time.perf_counter()
@@ -281,33 +264,29 @@ def paired_ratio(a, b):
 
 
 def compare(case, *, seconds=1.0, reps=5, n_data=2048, book=False):
-    """ganlab vs plain (vs book) on ``case``; identical initial weights for every loop."""
+    """ganlab vs plain (vs the book) on ``case``, every loop from the same initial weights."""
     G, D = case.models()
     data = case.data(n_data)
     runs = {"ganlab": ganlab_loop(case, copy.deepcopy(G), copy.deepcopy(D), data),
             "plain": plain_loop(case, copy.deepcopy(G), copy.deepcopy(D), data)}
-    if book:  # the book's own models and DataFrame, and ganlab's models one image at a time
+    if book:
         runs["book"] = book_loop(*book_models(), BookMnistDataset(book_frame(data)))
-        runs["one image"] = one_image_loop(case, copy.deepcopy(G), copy.deepcopy(D), data)
     rates = interleaved(runs, seconds=seconds, reps=reps)
-    row = {"case": case.name, "batch": case.batch_size, "n_critic": case.n_critic, "reps": reps,
-           "ganlab": statistics.median(rates["ganlab"]), "plain": statistics.median(rates["plain"]),
+    row = {"case": case.name, "batch": case.batch_size, "n_critic": case.n_critic,
+           **{name: statistics.median(r) for name, r in rates.items()},
            "ratio": paired_ratio(rates["ganlab"], rates["plain"]),
            "ratio_min": min(x / y for x, y in zip(rates["ganlab"], rates["plain"]))}
     if book:
-        row.update(book=statistics.median(rates["book"]),
-                   book_ratio=paired_ratio(rates["ganlab"], rates["book"]),
-                   one_image=statistics.median(rates["one image"]),
-                   one_image_ratio=paired_ratio(rates["ganlab"], rates["one image"]))
+        row["book_ratio"] = paired_ratio(rates["ganlab"], rates["book"])
     return row
 
 
-def overhead(*, seconds=1.0, reps=5, n_data=2048):
-    """Microseconds per step of the three ways to run models so small that their compute is
-    negligible: what ganlab's step functions and ``train`` add per step, at most."""
+def overhead(*, seconds=1.0, reps=5):
+    """µs per step of the plain loop and of ``ganlab.train`` on models too small to compute much:
+    what ganlab adds to every step, at most."""
     G, D = TINY.models()
-    data = TINY.data(n_data)
-    runs = {name: make(TINY, copy.deepcopy(G), copy.deepcopy(D), data) for name, make in
-            (("plain", plain_loop), ("d_step/g_step", steps_loop), ("ganlab.train", ganlab_loop))}
+    data = TINY.data(2048)
+    runs = {name: make(TINY, copy.deepcopy(G), copy.deepcopy(D), data)
+            for name, make in (("plain", plain_loop), ("ganlab", ganlab_loop))}
     rates = interleaved(runs, seconds=seconds, reps=reps)
     return {name: 1e6 * TINY.batch_size / statistics.median(r) for name, r in rates.items()}

@@ -7,6 +7,7 @@
 """
 
 import contextlib
+import copy
 from dataclasses import dataclass, field
 
 import torch
@@ -82,6 +83,7 @@ class GAN:
 
     def load_state_dict(self, state):
         """Restore from ``state_dict()``; the models must have the same architecture."""
+        state = copy.deepcopy(state)  # optimisers keep the given tensors: never share them with the source
         for name in self._MODULES:
             if name.startswith("scaler") and not state[name]:
                 continue  # empty when saved without AMP (e.g. on a CPU)

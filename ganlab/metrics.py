@@ -16,7 +16,7 @@ Every image function takes images in [-1, 1] (the course's one convention) and a
 import numpy as np
 import torch
 
-from .manifold import density_coverage, precision_recall
+from .manifold import manifold_scores
 
 CONFIDENT = 0.9  # "recognisable": the judge's top probability above this
 
@@ -102,8 +102,7 @@ def quality(real, fake, judge, *, k=5):
     (same judge, same sample counts) compare, always next to the real-vs-real floor.
     """
     f_real, f_fake = standardise(features(real, judge), features(fake, judge))
-    row = precision_recall(f_real, f_fake, k=k) | density_coverage(f_real, f_fake, k=k)
-    return row | {"fid": _fid(f_real, f_fake)}
+    return manifold_scores(f_real, f_fake, k=k) | {"fid": _fid(f_real, f_fake)}
 
 
 def classifier_fid(real, fake, judge):

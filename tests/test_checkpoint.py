@@ -13,7 +13,7 @@ def train_to(gan, steps, **kwargs):
     return ganlab.train(gan, DATA, batch_size=16, steps=steps, progress=False, **kwargs)
 
 
-def test_resume_is_bit_identical_to_an_uninterrupted_run(make_toy_gan, tmp_path):
+def test_checkpoint_resume_is_bit_identical_to_an_uninterrupted_run(make_toy_gan, tmp_path):
     path = tmp_path / "run.pt"
     straight = make_toy_gan(seed=1)
     train_to(straight, 40)
@@ -37,7 +37,10 @@ def test_checkpoint_loads_with_weights_only(make_toy_gan, tmp_path):
     train_to(gan, 5, snapshot_every=5)
     path = ganlab.save_checkpoint(gan, tmp_path / "c.pt")
     state = torch.load(path, weights_only=True)  # raises if anything needs unpickling code
-    assert state["step"] == 5 and set(state) >= {"G", "D", "opt_G", "opt_D", "rng", "fixed_z"}
+    assert state["format"] == 2 and set(state) == {"format", "gan", "rng"}
+    assert state["gan"]["step"] == 5 and set(state["gan"]) >= {"G", "D", "opt_G", "opt_D", "fixed_z"}
+    assert set(state["gan"]) == set(gan.state_dict())  # the GAN's own state, nothing else
+    assert set(state["rng"]) >= {"torch", "python", "numpy"}
     assert not (tmp_path / "c.pt.tmp").exists()
 
 
@@ -52,14 +55,21 @@ def test_checkpoint_with_code_inside_is_refused(tmp_path):
         ganlab.load_checkpoint(object.__new__(ganlab.GAN), path)
 
 
-def test_load_missing_checkpoint(make_toy_gan, tmp_path):
+def test_checkpoint_of_another_format_is_refused(make_toy_gan, tmp_path):
+    path = tmp_path / "old.pt"
+    torch.save({"format": 1, "G": {}}, path)
+    with pytest.raises(ValueError, match="format 2"):
+        ganlab.load_checkpoint(make_toy_gan(), path)
+
+
+def test_checkpoint_load_missing(make_toy_gan, tmp_path):
     gan = make_toy_gan()
     assert ganlab.load_checkpoint(gan, tmp_path / "none.pt", missing_ok=True) is False
     with pytest.raises(FileNotFoundError, match="train first"):
         ganlab.load_checkpoint(gan, tmp_path / "none.pt")
 
 
-def test_interrupted_run_saves_its_checkpoint(make_toy_gan, tmp_path):
+def test_checkpoint_interrupted_run_saves_its_checkpoint(make_toy_gan, tmp_path):
     def interrupt(gan, row):
         if gan.step == 6:
             raise KeyboardInterrupt

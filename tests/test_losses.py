@@ -56,3 +56,32 @@ def test_bce_is_stable_for_confident_scores():
     real, fake = torch.full((4,), 100.0), torch.full((4,), -100.0)
     assert torch.isfinite(losses.bce_g(fake)) and losses.bce_g(fake).item() == pytest.approx(100.0)
     assert losses.bce_d(real, fake).item() == pytest.approx(0.0, abs=1e-6)
+
+
+# --- R1: E‖∇ₓ D(x)‖² on real data, against hand-computed gradients -----------------------------
+
+
+def test_r1_penalty_linear_d_is_squared_weight_norm():
+    torch.manual_seed(0)
+    D = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
+    w = D[1].weight.detach()[0]
+    real = torch.randn(8, 1, 4, 4)
+    r1 = losses.r1_penalty(D, real)
+    torch.testing.assert_close(r1, w.pow(2).sum())  # ∇ₓ(w·x + b) = w at every x
+    r1.backward()  # and it trains D: ∂‖w‖²/∂w = 2w; the bias does not enter
+    torch.testing.assert_close(D[1].weight.grad[0], 2 * w)
+    assert D[1].bias.grad is None
+
+
+def test_r1_penalty_half_squared_norm_d_is_mean_squared_norm():
+    real = torch.randn(6, 3, 2, 2, generator=torch.Generator().manual_seed(1))
+    D = lambda x: 0.5 * x.flatten(1).pow(2).sum(1)  # ∇ₓ D = x
+    torch.testing.assert_close(losses.r1_penalty(D, real), real.flatten(1).pow(2).sum(1).mean())
+
+
+def test_r1_penalty_passes_labels_and_leaves_real_untouched():
+    real = torch.randn(4, 3)
+    labels = torch.tensor([0.0, 1.0, 2.0, 3.0])
+    D = lambda x, y: (x * y[:, None]).sum(1)  # ∇ₓ D = y·1: ‖∇‖² = 3 y²
+    torch.testing.assert_close(losses.r1_penalty(D, real, labels=labels), (3 * labels**2).mean())
+    assert not real.requires_grad and real.grad is None

@@ -30,4 +30,5 @@ def test_notebook_has_badge_install_cell_and_parameters(path):
     assert f"notebooks/{path.name}" in nb.cells[0].source and "colab-badge" in nb.cells[0].source
     assert "pip" in nb.cells[1].source and "import ganlab" in nb.cells[1].source
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(params) == 1 and "is_quick()" in params[0].source
+    assert len(params) == 1 and "ganlab.profile(" in params[0].source and "ganlab.choose(" in params[0].source
+    assert "set_num_threads" not in "".join(c.source for c in nb.cells)  # threads: GANLAB_THREADS

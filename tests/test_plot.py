@@ -19,9 +19,24 @@ def test_image_grid_maps_tanh_range_to_unit_interval():
     assert np.allclose(inner[0], 0) and np.allclose(inner[1], 1)
 
 
-def test_image_grid_keeps_unit_range_images():
+def test_image_grid_never_guesses_the_range():
+    """Images are always [-1, 1]: an all-positive batch is not read as [0, 1] (no value_range)."""
     images = torch.full((1, 3, 4, 4), 0.25)
-    assert np.allclose(plot.image_grid(images, nrow=1)[2:6, 2:6], 0.25)
+    assert np.allclose(plot.image_grid(images, nrow=1)[2:6, 2:6], 0.625)  # (0.25 + 1) / 2
+
+
+def test_image_grid_clamps_outside_the_range():
+    images = torch.tensor([-3.0, 2.0]).repeat_interleave(4).reshape(2, 1, 2, 2)
+    grid = plot.image_grid(images, nrow=2)
+    assert np.allclose(grid[2:4, 2:4], 0) and np.allclose(grid[2:4, 6:8], 1)
+
+
+def test_show_images_draws_one_channel_as_grey():
+    images = torch.linspace(-1, 1, 36).reshape(4, 1, 3, 3)
+    ax = plot.show_images(images, nrow=2, title="four")
+    shown = ax.images[0].get_array()
+    assert ax.get_title() == "four" and shown.shape == (12, 12, 3)  # 2-pixel padding around 2×2 3×3 images
+    assert np.allclose(shown[..., 0], shown[..., 1]) and np.allclose(shown[..., 0], shown[..., 2])
 
 
 def test_plot_history_and_snapshots_draw(make_toy_gan):
@@ -31,23 +46,6 @@ def test_plot_history_and_snapshots_draw(make_toy_gan):
     assert len(ax.lines) == 3  # two curves and the reference line
     with pytest.raises(ValueError, match="snapshot_every"):
         plot.show_snapshots(ganlab.History())
-
-
-def test_live_loss_updates_one_display(make_toy_gan, monkeypatch):
-    shown = []
-
-    class Handle:
-        def update(self, fig):
-            shown.append("update")
-
-    def fake_display(fig, display_id=False):
-        shown.append("display")
-        return Handle()
-
-    monkeypatch.setattr("IPython.display.display", fake_display)
-    gan = make_toy_gan()
-    ganlab.train(gan, pattern1010, steps=30, callbacks=[plot.LiveLoss(every=10)], progress=False)
-    assert shown == ["display", "update", "update"]
 
 
 def test_show_snapshots_never_repeats_a_frame():

@@ -5,10 +5,11 @@ import torch
 from torch import nn
 
 import ganlab
-from ganlab.critics import conv_critic, mlp_critic
+from ganlab import nets
 from ganlab.losses import gradient_penalty, interpolate_grad_norms
 
 SHAPE = (1, 4, 4)  # tiny "images": 16 pixels
+LEAKY = lambda: nn.LeakyReLU(0.2)  # the critics' activation
 
 
 def linear_critic(seed=0):
@@ -26,9 +27,10 @@ def test_gradient_penalty_linear_critic_matches_closed_form():
     w = C[1].weight.detach().flatten()
     real, fake = torch.randn(8, *SHAPE), torch.randn(8, *SHAPE)
     expected = (w.norm() - 1) ** 2  # every interpolate has gradient w
-    torch.testing.assert_close(gradient_penalty(C, real, fake), expected)
-    norms = interpolate_grad_norms(C, real, fake)
-    torch.testing.assert_close(norms, w.norm().expand(8))
+    penalty, norms = gradient_penalty(C, real, fake)
+    torch.testing.assert_close(penalty, expected)
+    torch.testing.assert_close(norms, w.norm().expand(8))  # the norms it returns: one per sample
+    torch.testing.assert_close(interpolate_grad_norms(C, real, fake), w.norm().expand(8))
 
 
 def test_gradient_penalty_per_pixel_norm_would_fail_closed_form():
@@ -41,14 +43,14 @@ def test_gradient_penalty_per_pixel_norm_would_fail_closed_form():
     expected = (w.norm() - 1) ** 2
     assert abs(per_pixel.item() - expected.item()) > 0.1
     torch.testing.assert_close(per_pixel, ((w.abs() - 1) ** 2).mean())  # what the bug computes
-    torch.testing.assert_close(gradient_penalty(C, real, fake), expected)
+    torch.testing.assert_close(gradient_penalty(C, real, fake)[0], expected)
 
 
 def test_gradient_penalty_gradients_reach_critic_only():
     C = linear_critic()
     G = nn.Sequential(nn.Linear(3, 16), nn.Unflatten(1, SHAPE))
     fake = G(torch.randn(8, 3))  # still attached to G's graph
-    penalty = gradient_penalty(C, torch.randn(8, *SHAPE), fake)
+    penalty, _ = gradient_penalty(C, torch.randn(8, *SHAPE), fake)
     penalty.backward()
     assert G[0].weight.grad is None and G[0].bias.grad is None  # fake was detached
     w = C[1].weight.detach()
@@ -62,8 +64,16 @@ def test_gradient_penalty_is_two_sided():
     with torch.no_grad():
         C[1].weight.mul_(0.5 / C[1].weight.norm())  # ‖w‖ = 0.5 < 1: still penalised
     real, fake = torch.randn(4, *SHAPE), torch.randn(4, *SHAPE)
-    torch.testing.assert_close(gradient_penalty(C, real, fake), torch.tensor(0.25))
+    torch.testing.assert_close(gradient_penalty(C, real, fake)[0], torch.tensor(0.25))
 
+
+def test_gradient_penalty_passes_labels_to_a_conditional_critic():
+    """C(x, y) = (y + 1) · Σ x: the gradient is (y + 1) in every pixel, so ‖∇C‖ = 4 (y + 1)."""
+    C = lambda x, y: (y + 1) * x.flatten(1).sum(1)
+    y = torch.tensor([0.0, 1.0, 2.0])
+    penalty, norms = gradient_penalty(C, torch.randn(3, *SHAPE), torch.randn(3, *SHAPE), labels=y)
+    torch.testing.assert_close(norms, 4 * (y + 1))
+    torch.testing.assert_close(penalty, ((4 * (y + 1) - 1) ** 2).mean())
 
 def make_gan(*, lr=0.1, gp_weight=10.0):
     """A linear critic and a constant generator (zero weights, bias c): closed-form updates."""
@@ -103,11 +113,11 @@ def test_train_wgan_gp_history_has_gp_and_grad_norm_columns():
 
 
 @pytest.mark.parametrize(("critic", "shape"), [
-    (lambda: mlp_critic((2,), (16, 16), layer_norm=True), (2,)),
-    (lambda: mlp_critic((1, 28, 28), (32,)), (1, 28, 28)),
-    (lambda: conv_critic(size=28, channels=1, width=8), (1, 28, 28)),
-    (lambda: conv_critic(size=32, channels=3, width=8), (3, 32, 32)),
-])
+    (lambda: nets.mlp_discriminator((2,), (16, 16), act=LEAKY, norm=nn.LayerNorm), (2,)),
+    (lambda: nets.mlp_discriminator((1, 28, 28), (32,), act=LEAKY), (1, 28, 28)),
+    (lambda: nets.conv_discriminator(size=28, channels=1, width=8, norm=nets.map_layer_norm), (1, 28, 28)),
+    (lambda: nets.conv_discriminator(size=32, channels=3, width=8, norm=nets.map_layer_norm), (3, 32, 32)),
+], ids=["mlp_layer_norm", "mlp", "conv28", "conv32"])
 def test_critics_score_each_sample_alone_without_sigmoid_or_batch_norm(critic, shape):
     torch.manual_seed(0)
     C = critic()
@@ -120,49 +130,3 @@ def test_critics_score_each_sample_alone_without_sigmoid_or_batch_norm(critic, s
     torch.testing.assert_close(scores[:1], C(x[:1]))
     torch.testing.assert_close(scores[3:], C(x[3:]))
 
-
-def test_playground_make_gan_wgan_gp_uses_algorithm_1_settings():
-    from ganlab import playground
-
-    gan = playground.make_gan("WGAN-GP")
-    group = gan.opt_D.param_groups[0]
-    assert (gan.loss, gan.n_critic, gan.gp_weight) == (ganlab.WGAN, 5, 10.0)
-    assert (group["lr"], group["betas"]) == (1e-4, (0.0, 0.9))
-    assert not any(isinstance(m, (nn.BatchNorm1d, nn.Sigmoid)) for m in gan.D.modules())
-
-
-def test_playground_show_without_front_end_draws_a_static_figure(monkeypatch):
-    import matplotlib
-
-    from ganlab import playground
-
-    matplotlib.use("Agg")
-    shown = []
-
-    class Handle:  # what display(..., display_id=True) returns in a notebook
-        def update(self, obj):
-            shown.append(obj)
-
-    def display(obj, **kwargs):
-        shown.append(obj)
-        return Handle()
-
-    monkeypatch.setattr("IPython.display.display", display)
-    ganlab.seed_everything(0)
-    lab = playground.Playground(burst=2, batch_size=16)
-    lab.show()  # returns: nothing waits for a click
-    assert lab.gan.step == 2
-    assert isinstance(shown[0], matplotlib.figure.Figure)
-    lab._train_from_widgets()  # what a press of "train" does
-    assert lab.gan.step == 4 and isinstance(shown[-1], matplotlib.figure.Figure)
-
-
-def test_playground_make_gan_settings_override_the_defaults_and_typos_fail():
-    from ganlab import playground
-
-    gan = playground.make_gan("WGAN-GP", lr=1e-3, betas=(0.5, 0.9), gp_weight=0.1)
-    group = gan.opt_G.param_groups[0]
-    assert (gan.gp_weight, gan.n_critic, group["lr"], group["betas"]) == (0.1, 5, 1e-3, (0.5, 0.9))
-    assert playground.make_gan("GAN", lr=None).opt_D.param_groups[0]["lr"] == 1e-3  # None: the default
-    with pytest.raises(TypeError, match="gp_weigth"):
-        playground.make_gan("WGAN-GP", gp_weigth=1.0)

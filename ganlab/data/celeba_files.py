@@ -20,17 +20,18 @@ from .h5cache import H5Images, build_cache
 ZIP_NAMES = ("img_align_celeba.zip", "celeba.zip", "archive.zip")
 ATTR_NAMES = ("list_attr_celeba.txt", "list_attr_celeba.csv")
 
-HOW_TO_GET = """CelebA was not found under {root}. ganlab looks for (in this order)
-  {root}/celeba_{size}.h5                        the cache this function builds
-  {root}/celeba/img_align_celeba/*.jpg           torchvision's layout (+ celeba/list_attr_celeba.txt)
-  {root}/img_align_celeba.zip                    a zip you downloaded (+ list_attr_celeba.txt beside it)
+HOW_TO_GET = """CelebA was not found in the data folder <data> (the `root` argument; by default
+ganlab.data_root(): $GANLAB_DATA, or data/). ganlab looks for (in this order)
+  <data>/celeba_{size}.h5                        the cache this function builds
+  <data>/celeba/img_align_celeba/*.jpg           torchvision's layout (+ celeba/list_attr_celeba.txt)
+  <data>/img_align_celeba.zip                    a zip you downloaded (+ list_attr_celeba.txt beside it)
 Ways to get it:
   1. torchvision (e.g. on Colab): pip install gdown, then
-     torchvision.datasets.CelebA("{root}", split="all", download=True).
+     torchvision.datasets.CelebA(ganlab.data_root(), split="all", download=True).
      It downloads from Google Drive, which often refuses with a quota error: retry later.
-  2. A mirror, e.g. Kaggle's "jessicali9530/celeba-dataset": put its zip in {root}/.
+  2. A mirror, e.g. Kaggle's "jessicali9530/celeba-dataset": put its zip in <data>/.
   3. By hand from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html ("Align&Cropped
-     Images": img_align_celeba.zip, and Anno/list_attr_celeba.txt) into {root}/.
+     Images": img_align_celeba.zip, and Anno/list_attr_celeba.txt) into <data>/.
 Offline, use the stand-in ganlab.data.synthetic_faces(n, size) (drawn faces with labelled
 attributes), and say so wherever it is shown."""
 
@@ -50,7 +51,7 @@ def celeba(root=None, size=64):
     if not cache.exists():
         source = find_source(root)
         if source is None:
-            raise FileNotFoundError(HOW_TO_GET.format(root=root, size=size))
+            raise FileNotFoundError(HOW_TO_GET.format(size=size))
         convert(source, cache, size=size)
         how = f"HDF5 cache, just built from {_relative(source.path, root)}"
     data = H5Images(cache)

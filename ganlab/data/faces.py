@@ -141,28 +141,3 @@ def _glasses(p, u, v, k, ex, ey):
                            (0.5 - ((v - ey).abs() - 0.8 * t) * k).clamp(0, 1))
     torch.maximum(rims, bridge, out=rims)
     return torch.maximum(rims, lens, out=rims).mul_(p["glasses"])
-
-
-def save_grid(path, *, n=64, size=64, seed=0):
-    """Write an 8-column grid of faces to `path`, titled as the stand-in it is."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from torchvision.utils import make_grid
-
-    images = (synthetic_faces(n, size, seed).tensors[0] + 1) / 2
-    grid = make_grid(images, nrow=8, padding=2, pad_value=1.0).permute(1, 2, 0)
-    fig, ax = plt.subplots(figsize=(6, 6.4), dpi=100)
-    ax.imshow(grid.numpy())
-    ax.set_axis_off()
-    ax.set_title(f"Synthetic faces (a stand-in for CelebA, not photographs)\n"
-                 f"ganlab.data.synthetic_faces({n}, size={size}, seed={seed})", fontsize=10)
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
-
-
-if __name__ == "__main__":  # python -m ganlab.data.faces docs/synthetic_faces.png
-    import sys
-
-    save_grid(sys.argv[1] if len(sys.argv) > 1 else "synthetic_faces.png")

@@ -1,3 +1,5 @@
+"""ganlab.loop: budgets as targets, every data kind, epochs, snapshots, Ctrl-C."""
+
 import os
 import signal
 
@@ -7,35 +9,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import ganlab
 from ganlab.data import pattern1010
-from ganlab.train import batches
+from ganlab.loop import batches
 
 
-def params(module):
-    return [p.detach().clone() for p in module.parameters()]
-
-
-def same(a, b):
-    return all(torch.equal(x, y) for x, y in zip(a, b))
-
-
-def test_d_step_leaves_g_untouched(make_toy_gan):
-    gan = make_toy_gan()
-    G0, D0 = params(gan.G), params(gan.D)
-    stats = ganlab.d_step(gan, pattern1010(32))
-    assert same(params(gan.G), G0)
-    assert not same(params(gan.D), D0)
-    assert {"loss_D", "D_real", "D_fake"} <= stats.keys()
-
-
-def test_g_step_leaves_d_untouched(make_toy_gan):
-    gan = make_toy_gan()
-    G0, D0 = params(gan.G), params(gan.D)
-    ganlab.g_step(gan, 32)
-    assert same(params(gan.D), D0)
-    assert not same(params(gan.G), G0)
-
-
-def test_seeded_runs_give_identical_losses(make_toy_gan):
+def test_train_seeded_runs_give_identical_losses(make_toy_gan):
     frames = []
     for _ in range(2):
         gan = make_toy_gan(seed=3)
@@ -44,7 +21,7 @@ def test_seeded_runs_give_identical_losses(make_toy_gan):
     assert frames[0][cols].equals(frames[1][cols])
 
 
-def test_steps_is_a_target_so_rerunning_continues(make_toy_gan):
+def test_train_steps_is_a_target_so_rerunning_continues(make_toy_gan):
     gan = make_toy_gan()
     ganlab.train(gan, pattern1010, steps=10, progress=False)
     ganlab.train(gan, pattern1010, steps=25, progress=False)
@@ -52,13 +29,18 @@ def test_steps_is_a_target_so_rerunning_continues(make_toy_gan):
     assert list(gan.history.frame["step"]) == list(range(1, 26))
 
 
-def test_epochs_budget_counts_passes_over_a_dataset(make_toy_gan):
+def test_train_epochs_budget_counts_passes_over_a_dataset(make_toy_gan):
     gan = make_toy_gan(n_critic=2)
     ganlab.train(gan, pattern1010(100), batch_size=10, epochs=3, progress=False)
     assert gan.batches_seen == 30 and gan.step == 15
 
 
-def test_minutes_budget_stops_on_time(make_toy_gan):
+def test_train_epochs_needs_a_dataset(make_toy_gan):
+    with pytest.raises(ValueError, match="steps="):
+        ganlab.train(make_toy_gan(), pattern1010, epochs=1, progress=False)
+
+
+def test_train_minutes_budget_stops_on_time(make_toy_gan):
     gan = make_toy_gan()
     ganlab.train(gan, pattern1010, minutes=0.5 / 60, progress=False)
     assert 0 < gan.step and gan.history.seconds < 5
@@ -74,14 +56,19 @@ def test_train_without_budget_says_how_to_fix(make_toy_gan):
     lambda x: TensorDataset(x, torch.zeros(len(x))),
     lambda x: DataLoader(TensorDataset(x), batch_size=8, shuffle=True, drop_last=True),
     lambda x: (lambda n: pattern1010(n)),
-])
+], ids=["tensor", "tensor_dataset", "data_loader", "function"])
 def test_train_accepts_every_data_kind(make_toy_gan, wrap):
     gan = make_toy_gan()
     ganlab.train(gan, wrap(pattern1010(64)), batch_size=8, steps=5, progress=False)
     assert gan.step == 5
 
 
-def test_in_memory_epoch_visits_every_sample_once(make_toy_gan):
+def test_train_rejects_other_data_with_its_type(make_toy_gan):
+    with pytest.raises(TypeError, match="list"):
+        ganlab.train(make_toy_gan(), [1, 2, 3], steps=1, progress=False)
+
+
+def test_batches_in_memory_epoch_visits_every_sample_once(make_toy_gan):
     gan = make_toy_gan()
     x = torch.arange(40.0).repeat(4, 1).T  # (40, 4): row i is all i
     stream, per_epoch = batches(gan, x, 8)
@@ -93,7 +80,25 @@ def test_in_memory_epoch_visits_every_sample_once(make_toy_gan):
     assert sorted(seen.tolist()) == list(range(40))
 
 
-def test_ctrl_c_stops_after_the_step_and_keeps_history(make_toy_gan, capsys):
+def test_batches_in_memory_shuffle_depends_only_on_data_seed_and_position(make_toy_gan):
+    x = torch.arange(40.0).repeat(4, 1).T
+    gan = make_toy_gan(data_seed=5)
+    gan.batches_seen = 7  # as after a resume: epoch 1, batch 2
+    stream, _ = batches(gan, x, 8)
+    again = make_toy_gan(seed=9, data_seed=5)
+    again.batches_seen = 7
+    assert torch.equal(next(stream)[0], next(batches(again, x, 8)[0])[0])
+
+
+def test_batches_split_labels_from_a_tensor_dataset(make_toy_gan):
+    gan = make_toy_gan()
+    x, y = pattern1010(32), torch.arange(32)
+    real, labels = next(batches(gan, TensorDataset(x, y), 8)[0])
+    assert real.shape == (8, 4) and labels.shape == (8,)
+    assert all(torch.equal(x[i], r) for i, r in zip(labels, real))  # each label stays with its sample
+
+
+def test_train_ctrl_c_stops_after_the_step_and_keeps_history(make_toy_gan, capsys):
     def press_ctrl_c(gan, row):
         if gan.step == 7:
             os.kill(os.getpid(), signal.SIGINT)
@@ -106,7 +111,7 @@ def test_ctrl_c_stops_after_the_step_and_keeps_history(make_toy_gan, capsys):
     assert gan.step == 10
 
 
-def test_keyboard_interrupt_raised_inside_a_step_keeps_history(make_toy_gan):
+def test_train_keyboard_interrupt_raised_inside_a_step_keeps_history(make_toy_gan):
     def interrupt(gan, row):
         if gan.step == 4:
             raise KeyboardInterrupt
@@ -116,7 +121,7 @@ def test_keyboard_interrupt_raised_inside_a_step_keeps_history(make_toy_gan):
     assert history.interrupted and len(history) == 4
 
 
-def test_snapshots_use_fixed_noise(make_toy_gan):
+def test_train_snapshots_use_fixed_noise(make_toy_gan):
     gan = make_toy_gan(n_fixed=5)
     ganlab.train(gan, pattern1010, steps=20, snapshot_every=10, progress=False)
     assert [s for s, _ in gan.history.snapshots] == [10, 20]
@@ -124,20 +129,12 @@ def test_snapshots_use_fixed_noise(make_toy_gan):
                                gan.generate(z=gan.fixed_z), atol=1e-3, rtol=0)
 
 
-def test_gradient_penalty_is_logged_when_weighted(make_toy_gan):
+def test_train_logs_gradient_penalty_when_weighted(make_toy_gan):
     gan = make_toy_gan(loss=ganlab.WGAN, gp_weight=10.0, n_critic=2)
     frame = ganlab.train(gan, pattern1010, steps=3, progress=False).frame
     assert {"gp", "grad_norm"} <= set(frame.columns)
 
 
-def test_conditional_gan_requires_fixed_labels(make_toy_gan):
-    with pytest.raises(ValueError, match="fixed_labels"):
-        make_toy_gan(conditional=True)
-
-
-def test_amp_request_is_a_no_op_without_cuda(make_toy_gan):
-    gan = make_toy_gan(amp=True)
-    if gan.device.type != "cuda":
-        assert not gan.scaler_D.is_enabled() and not gan.scaler_G.is_enabled()
-    ganlab.train(gan, pattern1010, steps=3, progress=False)
-    assert gan.step == 3
+def test_train_logs_r1_when_weighted(make_toy_gan):
+    frame = ganlab.train(make_toy_gan(r1_weight=1.0), pattern1010, steps=3, progress=False).frame
+    assert "r1" in frame.columns and (frame["r1"] > 0).all()

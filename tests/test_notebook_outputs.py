@@ -1,0 +1,57 @@
+"""The committed notebooks show what a full run printed, and nothing else: no machine
+paths, no progress-bar debris, and a last line that says how the run was made."""
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|[A-Z]:\\\\)")
+PROGRESS_BAR = re.compile(r"\d+%\|| \d+/\d+ \[\d\d:\d\d|step/s|it/s")
+
+
+def texts(nb):
+    """(cell index, text) of every output: stream text and each plain or HTML representation."""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                yield i, out["text"]
+            for kind in ("text/plain", "text/html"):
+                if kind in out.get("data", {}):
+                    yield i, out["data"][kind]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_hold_no_machine_paths(path):
+    bad = [(i, m.group(0)) for i, t in texts(nbformat.read(path, as_version=4)) for m in MACHINE_PATH.finditer(t)]
+    assert not bad, f"absolute paths in outputs (cell, match): {bad[:5]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_hold_no_progress_bars(path):
+    bad = [i for i, t in texts(nbformat.read(path, as_version=4)) if PROGRESS_BAR.search(t)]
+    assert not bad, f"progress-bar output in cells {bad}: run tools/run_notebooks.py (TQDM_DISABLE)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_ends_with_a_full_mode_run_line(path):
+    last = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"][-1]
+    printed = "".join(o.get("text", "") for o in last.outputs)
+    assert re.search(r"notebook ran in \d+ s: full mode, (cpu|gpu) profile, \d+ CPU thread", printed), printed
+
+
+def test_run_notebooks_refuses_to_write_a_failing_notebook(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import run_notebooks
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('ok')"),
+                                         nbformat.v4.new_code_cell("assert False, 'a claim failed'")])
+    path = tmp_path / "failing.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    assert run_notebooks.main([str(path)]) == 1
+    assert path.read_bytes() == before  # never overwritten by a failed run
