@@ -2,14 +2,14 @@
 #   make lab    set up .venv (first time only) and open JupyterLab on notebooks/
 #   make test   unit tests + every notebook in quick mode (GANLAB_QUICK=1)
 # Other targets: make data (pre-fetch datasets), make notebooks (re-run in full mode),
-# make lint, make bench, make clean.
+# make test-browser (JupyterLab in headless Chromium), make lint, make bench, make clean.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.ganlab-installed
 
-.PHONY: lab test lint data notebooks bench clean
+.PHONY: lab test test-browser lint data notebooks bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -29,6 +29,13 @@ lab: $(STAMP)
 
 test: $(STAMP) lint
 	GANLAB_QUICK=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# JupyterLab (GANLAB_QUICK=1) in headless Chromium: every notebook's outputs render, and
+# notebook 06's playground trains when its button is pressed. Needs Debian's chromium
+# (apt install chromium) or GANLAB_CHROMIUM=/path/to/chromium; screenshots in build/browser/.
+test-browser: $(STAMP)
+	@$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install playwright
+	$(BIN)/python tools/browser_test.py $(BROWSER_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ganlab tests tools notebooks benchmarks conftest.py
