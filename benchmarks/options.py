@@ -1,7 +1,6 @@
 """Options that might make training faster, each timed against ganlab's default, interleaved.
 
-A row's ratio is the median of per-repetition ratios option/default. An option could become
-a default only if it helps by ≥ 5 % (``HELPS``); each row says what was decided, and why.
+An option could become a default only if it helps by ≥ 5 % (``HELPS``); each row says what was decided.
 """
 
 import copy
@@ -29,7 +28,7 @@ def _pair(case, option, variant, *, seconds, reps, if_helps, n_data=1024):
     ratio = paired_ratio(rates["variant"], rates["default"])
     return {"option": option, "case": case.name, "default": statistics.median(rates["default"]),
             "variant": statistics.median(rates["variant"]), "ratio": ratio, "helps": ratio >= HELPS,
-            "decision": if_helps if ratio >= HELPS else "no (does not help here)", "note": ""}
+            "decision": if_helps if ratio >= HELPS else "no (does not help here)"}
 
 
 def channels_last(case, *, seconds, reps):
@@ -92,20 +91,9 @@ def threads(case, *, seconds, reps):
     return row
 
 
-def batch_sizes(case, sizes, *, seconds, reps, n_data=2048):
-    """Images/s of ganlab's loop at several batch sizes, against the case's own (interleaved)."""
-    G, D = case.models()
-    data = case.data(n_data)
-    runs = {b: ganlab_loop(dataclasses.replace(case, batch_size=b), copy.deepcopy(G), copy.deepcopy(D), data)
-            for b in sizes}
-    rates, base, rows = interleaved(runs, seconds=seconds, reps=reps), case.batch_size, []
-    for b in sizes:
-        ratio = paired_ratio(rates[b], rates[base])
-        helps = b != base and ratio >= HELPS
-        decision = ("the default (`train`'s batch_size=64)" if b == base else
-                    "no: faster per image, but it changes the optimisation: a per-notebook choice"
-                    if helps else "no (not faster)")
-        rows.append({"option": f"batch size {b}", "case": case.name, "ratio": ratio, "helps": helps,
-                     "default": statistics.median(rates[base]), "variant": statistics.median(rates[b]),
-                     "decision": decision, "note": ""})
-    return rows
+def batch_size(case, b, *, seconds, reps):
+    """ganlab's loop at batch size ``b`` vs the case's own (64, ``train``'s default)."""
+    def variant(G, D, data):
+        return ganlab_loop(dataclasses.replace(case, batch_size=b), G, D, data)
+    return _pair(case, f"batch size {b} vs {case.batch_size}", variant, seconds=seconds, reps=reps,
+                 if_helps="no: faster per image, but it changes the optimisation: a per-notebook choice")

@@ -1,8 +1,4 @@
-"""Run the benchmarks and write the results as Markdown.
-
-    .venv/bin/python -m benchmarks.run            # full: writes benchmarks/RESULTS.md
-    .venv/bin/python -m benchmarks.run --quick    # smoke run: prints to stdout unless --out
-    make bench BENCH_ARGS="--quick --out /tmp/quick.md"
+"""Run the benchmarks and write benchmarks/RESULTS.md (``--quick``: a smoke run, to stdout unless --out).
 
 Everything runs on the CPU, in this process, one measurement at a time, on one torch thread
 unless ``--threads N`` (or else ``GANLAB_THREADS``) says otherwise. A section is a function
@@ -12,9 +8,7 @@ unless ``--threads N`` (or else ``GANLAB_THREADS``) says otherwise. A section is
 import argparse
 import os
 import platform
-import statistics
 import sys
-import threading
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -41,54 +35,31 @@ class Plan:
     n_eval: int
     batch_sizes: tuple
     slow: bool  # DCGAN-64 in the options, and torch.compile (tens of seconds)
-    skip: tuple = ()  # throughput cases left out
-    cases: tuple = ()  # throughput cases to run (all when empty)
+    cases: tuple  # throughput cases, by name
     quick: bool = False
 
 
 FULL = Plan(seconds=1.5, reps=7, dcgan_cap_s=180, dcgan_check_s=20, dcgan_width=32, n_eval=2000,
-            batch_sizes=(32, 64, 128, 256), slow=True)
+            batch_sizes=(32, 128, 256), slow=True, cases=tuple(c.name for c in throughput.CASES))
 QUICK = Plan(seconds=0.1, reps=3, dcgan_cap_s=10, dcgan_check_s=5, dcgan_width=16, n_eval=500,
-             batch_sizes=(32, 64), slow=False, skip=("DCGAN-64",), quick=True)
+             batch_sizes=(32,), slow=False, cases=("MLP-MNIST", "DCGAN-28", "WGAN-GP-28"), quick=True)
 
 
-def machine():
-    """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
+def cpu_name():
     try:  # Linux: "AMD EPYC (family 25, model 17)"; family and model pin down the generation
         with open("/proc/cpuinfo") as f:
             pairs = [line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line]
         fields = {k.strip(): v.strip() for k, v in pairs}
-        cpu = f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']})"
+        return f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']})"
     except (OSError, KeyError):
-        pass
-    return {"CPU": cpu, "logical CPUs": os.cpu_count(), "torch threads": torch.get_num_threads(),
-            "torch": torch.__version__, "Python": platform.python_version(), "OS": platform.platform(),
-            "ganlab.pick_device()": str(ganlab.pick_device(verbose=False)), "benchmark device": "cpu"}
-
-
-class LoadSampler:
-    """The 1-minute load average, sampled every ``every`` s in a background thread."""
-
-    every = 10.0
-
-    def __init__(self):
-        self.samples, self.done = [os.getloadavg()[0]], threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.done.wait(self.every):
-            self.samples.append(os.getloadavg()[0])
-
-    def stop(self):
-        self.done.set()
-        self.thread.join()
-        return self.samples + [os.getloadavg()[0]]
+        return platform.processor() or platform.machine()
 
 
 def fmt(x, digits=0):
-    return "—" if x is None else f"{x:,.{digits}f}"
+    """A number (or a tuple of them) for a table: 1,234; None as —; text as it is."""
+    if isinstance(x, tuple):
+        return ", ".join(fmt(v, digits) for v in x)
+    return "—" if x is None else x if isinstance(x, str) else f"{x:,.{digits}f}"
 
 
 def log(text):
@@ -97,12 +68,12 @@ def log(text):
 
 def throughput_section(plan, out):
     rows = []
-    for case in throughput.CASES:
-        if case.name not in plan.skip and (not plan.cases or case.name in plan.cases):
-            book = case is throughput.MLP  # the seed book's loop exists for the MLP only
-            rows.append(throughput.compare(case, seconds=plan.seconds, reps=plan.reps, book=book))
-            log(f"throughput {case.name}: ratio {rows[-1]['ratio']:.3f}")
-    us = throughput.overhead(seconds=plan.seconds / 2, reps=plan.reps)
+    for case in (c for c in throughput.CASES if c.name in plan.cases):
+        book = case is throughput.MLP  # the seed book's loop exists for the MLP only
+        rows.append(throughput.compare(case, seconds=plan.seconds, reps=plan.reps, book=book))
+        log(f"throughput {case.name}: ratio {rows[-1]['ratio']:.3f}")
+    tiny = throughput.compare(throughput.TINY, seconds=plan.seconds / 2, reps=plan.reps)
+    us = {name: 1e6 * throughput.TINY.batch_size / tiny[name] for name in ("plain", "ganlab")}  # per step
     out += ["## 1. Throughput", "",
             "Real images/s consumed by D updates: *ganlab* = `ganlab.train`, *plain* = a hand-written "
             "loop doing the same arithmetic, *book* = the seed book's one-image loop. Interleaved, "
@@ -113,8 +84,8 @@ def throughput_section(plan, out):
     out += [f"| {r['case']} | {r['batch']} | {r['n_critic']} | {fmt(r['ganlab'])} | {fmt(r['plain'])} "
             f"| **{r['ratio']:.3f}** | {r['ratio_min']:.3f} |" for r in rows]
     extra = us["ganlab"] - us["plain"]
-    out += ["", f"Fixed cost per step on {throughput.TINY.name}, batch 64: plain {us['plain']:,.0f} µs, "
-            f"`ganlab.train` {us['ganlab']:,.0f} µs: **{extra:,.0f} µs** a step more.", ""]
+    out += ["", f"Per-step overhead, on {throughput.TINY.name} (batch 64): plain loop {us['plain']:,.0f} µs, "
+            f"`ganlab.train` {us['ganlab']:,.0f} µs a step (difference **{extra:+,.0f} µs**).", ""]
     ratios = ", ".join(f"{r['case']} {r['ratio']:.2f}" for r in rows)
     summary = [f"| throughput, ganlab / plain PyTorch loop | {ratios} | ≥ 0.95 each |"]
     for r in (r for r in rows if "book" in r):
@@ -136,12 +107,10 @@ def quality_section(plan, out):
             f"{target}; checked every ≈ {plan.dcgan_check_s:g} s of training on {r['n_eval']} samples "
             f"(the checks took {r['eval_s']:.0f} s more); digit judge's test accuracy "
             f"{100 * r['judge_accuracy']:.2f} %. *real digits*: held-out test digits, scored alike.", ""]
-    out += [f"- {part}: " + (f"first met after {row['seconds']:.0f} s (step {row['step']})" if row
-                             else f"not met within {r['cap_s']:g} s") for part, row in r["first"].items()]
-    out += ["", "| training s | step | digits | KL | recognisable | precision | recall |",
+    out += ["| training s | step | digits | KL | recognisable | precision | recall |",
             "|---:|---:|---:|---:|---:|---:|---:|"]
     for c in [{"seconds": "real digits", "step": "—", **r["floor"]}, *r["checks"]]:
-        out.append(f"| {c['seconds']:.0f} | {c['step']} | {c['covered']}/10 | {c['kl']:.3f} "
+        out.append(f"| {fmt(c['seconds'])} | {c['step']} | {c['covered']}/10 | {c['kl']:.3f} "
                    f"| {c['recognisable']:.2f} | {c['precision']:.2f} | {c['recall']:.2f} |")
     out.append("")
     hit, last = r["reached"], r["checks"][-1]
@@ -156,13 +125,13 @@ def options_section(plan, out):
     rows = [options.channels_last(dc28, **kw)]
     if plan.slow:
         rows += [options.channels_last(throughput.DCGAN64, **kw), options.compiled(dc28, **kw)]
-    rows += [options.threads(dc28, **kw), *options.batch_sizes(dc28, plan.batch_sizes, **kw)]
+    rows += [options.threads(dc28, **kw), *(options.batch_size(dc28, b, **kw) for b in plan.batch_sizes)]
     out += ["## 3. Options", "", f"ganlab's loop with the option vs without, interleaved ({kw['reps']} "
             f"repetitions of ≈ {kw['seconds']:g} s); *ratio* = median of paired ratios option/default.", "",
             "| option | case | default img/s | with option img/s | ratio | adopted? | note |",
             "|---|---|---:|---:|---:|---|---|"]
     out += [f"| {r['option']} | {r['case']} | {fmt(r.get('default'))} | {fmt(r.get('variant'))} | "
-            f"{fmt(r.get('ratio'), 2)} | {r['decision']} | {r['note']} |" for r in rows]
+            f"{fmt(r.get('ratio'), 2)} | {r['decision']} | {r.get('note', '')} |" for r in rows]
     out.append("")
     helping = [f"{r['option']} ({r['case']}, {r['ratio']:.2f}×)" for r in rows if r.get("helps")]
     return [f"| options that help by ≥ 5 % | {', '.join(helping) or 'none'} | adopted only where they help; "
@@ -185,18 +154,19 @@ def set_threads(flag):
     return torch.get_num_threads()
 
 
-def header(args, *, minutes, took, load0, load1, samples):
-    flags = " ".join(args)
+def header(args, *, minutes, took, load0, load1):
+    """Title, how and when the file was made, and the machine (with its load) it was made on."""
     gpu = f"{torch.cuda.get_device_name()}, unused" if torch.cuda.is_available() else "no GPU here"
-    load = ", ".join(f"{x:.2f}" for x in (min(samples), statistics.median(samples), max(samples)))
-    return [f"# ganlab benchmarks{' (--quick: a smoke run, its figures are noise)' if '--quick' in args else ''}",
-            "", f"Generated by `{('python -m benchmarks.run ' + flags).strip()}` on "
+    machine = {"CPU": cpu_name(), "logical CPUs": os.cpu_count(), "torch threads": torch.get_num_threads(),
+               "torch": torch.__version__, "Python": platform.python_version(), "OS": platform.platform(),
+               "ganlab.pick_device()": ganlab.pick_device(verbose=False), "benchmark device": "cpu",
+               "load average (1, 5, 15 min) at start": fmt(load0, 2),
+               "load average at end": fmt(load1, 2)}
+    return [f"# ganlab benchmarks{' (--quick: a smoke run, its figures are noise)' * ('--quick' in args)}",
+            "", f"Generated by `{' '.join(['python -m benchmarks.run', *args])}` on "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {minutes:.1f} min ({', '.join(took)}), "
             f"on {torch.get_num_threads()} torch thread(s).", "", "| machine | |", "|---|---|",
-            *(f"| {k} | {v} |" for k, v in machine().items()),
-            f"| load average (1, 5, 15 min) at start; at end | {', '.join(f'{x:.2f}' for x in load0)}; "
-            f"{', '.join(f'{x:.2f}' for x in load1)} |",
-            f"| 1-min load average during the run (every {LoadSampler.every:g} s): min, median, max | {load} |", "",
+            *(f"| {k} | {v} |" for k, v in machine.items()), "",
             "A load above the CPU count means other processes shared the machine: absolute figures are then "
             "lower bounds; ratios of interleaved runs are less affected.", "",
             f"**GPU: none measured** ({gpu}; AMP, which ganlab uses on CUDA only, is not measured).", "",
@@ -209,15 +179,17 @@ def main(argv=None):
     parser.add_argument("--out", help=f"Markdown file (default {RESULTS}; stdout for --quick); '-': stdout")
     parser.add_argument("--only", default=",".join(name for name, _ in SECTIONS), help="sections, a,b,...")
     parser.add_argument("--threads", type=int, help="torch threads (default: GANLAB_THREADS, else 1)")
-    parser.add_argument("--cases", default="", help="throughput cases, a,b,... (default: all)")
+    parser.add_argument("--cases", help="throughput cases, a,b,... (default: all; --quick: no DCGAN-64)")
     parser.add_argument("--dcgan-cap", type=float, metavar="SECONDS", help="DCGAN-MNIST training cap")
     args = parser.parse_args(argv)
     log(f"{set_threads(args.threads)} torch thread(s)")
-    plan = replace(QUICK if args.quick else FULL, cases=tuple(filter(None, args.cases.split(","))))
+    plan = QUICK if args.quick else FULL
+    if args.cases:
+        plan = replace(plan, cases=tuple(args.cases.split(",")))
     if args.dcgan_cap:  # a longer run: check as often as the full plan does, at most 20 times
         plan = replace(plan, dcgan_cap_s=args.dcgan_cap, dcgan_check_s=max(plan.dcgan_check_s,
                                                                            args.dcgan_cap / 20))
-    start, load0, sampler = time.perf_counter(), os.getloadavg(), LoadSampler()
+    start, load0 = time.perf_counter(), os.getloadavg()
     body, summary, took = [], [], []
     for name, section in SECTIONS:
         if name in args.only.split(","):
@@ -231,7 +203,7 @@ def main(argv=None):
             log(took[-1])
     minutes = (time.perf_counter() - start) / 60
     head = header(sys.argv[1:] if argv is None else argv, minutes=minutes, took=took, load0=load0,
-                  load1=os.getloadavg(), samples=sampler.stop())
+                  load1=os.getloadavg())
     text = "\n".join(head + summary + [""] + body) + "\n"
     out = args.out or ("-" if args.quick else str(RESULTS))
     if out == "-":

@@ -1,15 +1,8 @@
-"""Throughput: real images per second of GAN training, ganlab's loop vs hand-written ones.
+"""Throughput: real images per second of GAN training (steps × n_critic × batch), on random
+data in [-1, 1], for ganlab's loop, a hand-written PyTorch loop and the seed book's loop.
 
-- ``ganlab``: ``ganlab.train`` on an in-memory TensorDataset (a History row per step);
-- ``plain``: the loop a PyTorch user writes by hand, doing ganlab's arithmetic
-  (tests/test_bench.py checks that both end with the same weights);
-- ``book``: the seed book's loop as the book runs it (MLP only): its own Sequential models,
-  one image at a time, each read from a pandas DataFrame.
-
-Images/s counts real images consumed by D updates (steps × n_critic × batch); the data are
-random tensors in [-1, 1]. Runs are interleaved (A B, B A, ...) so that drifts in machine
-load hit every loop alike; a figure is a median over repetitions, a ratio the median of
-per-repetition (paired) ratios.
+Runs are interleaved (A B, B A, ...) so that drifts in machine load hit every loop alike;
+a figure is a median over repetitions, a ratio the median of per-repetition (paired) ratios.
 """
 
 import copy
@@ -44,16 +37,16 @@ class Case:
     betas: tuple = (0.5, 0.999)
     batch_size: int = 64
 
-    def models(self, seed=0):
-        torch.manual_seed(seed)
+    def models(self):
+        torch.manual_seed(0)
         return self.build()
 
     def optimisers(self, G, D):
         return ganlab.adam(G, lr=self.lr, betas=self.betas), ganlab.adam(D, lr=self.lr, betas=self.betas)
 
-    def data(self, n, seed=0):
+    def data(self, n):
         """n random images in [-1, 1]: (n, *shape)."""
-        return torch.rand((n, *self.shape), generator=torch.Generator().manual_seed(seed)) * 2 - 1
+        return torch.rand((n, *self.shape), generator=torch.Generator().manual_seed(0)) * 2 - 1
 
 
 def _leaky():
@@ -77,6 +70,7 @@ DCGAN64 = Case("DCGAN-64", _conv(64, 3), (3, 64, 64))
 WGAN_GP28 = Case("WGAN-GP-28", _conv(28, 1, nets.map_layer_norm), (1, 28, 28), loss=ganlab.WGAN,
                  n_critic=5, gp_weight=10.0, lr=1e-4, betas=(0.0, 0.9))  # Gulrajani et al., Algorithm 1
 CASES = (MLP, DCGAN28, DCGAN64, WGAN_GP28)
+# compute so small that its step time is what a loop adds to every step
 TINY = Case("tiny 2-D MLPs (2→8→2)", lambda: (nets.mlp_generator(2, (8,), (2,), out=None),
                                               nets.mlp_discriminator((2,), (8,))), (2,), latent_dim=2)
 
@@ -97,16 +91,17 @@ def ganlab_loop(case, G, D, data, *, wrap=None):
     return run
 
 
-def _batches(data, batch_size, seed=0):
+def _batches(data, batch_size):
     """Endless shuffled batches, one permutation per epoch from a private generator (as ganlab)."""
     for epoch in itertools.count():
-        perm = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(seed + epoch))
+        perm = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(epoch))
         for i in range(data.shape[0] // batch_size):
             yield data[perm[i * batch_size : (i + 1) * batch_size]]
 
 
 def plain_loop(case, G, D, data):
-    """run(n): n steps of a hand-written loop with ganlab's losses, penalty and update order."""
+    """run(n): n steps of the loop a PyTorch user writes, with ganlab's arithmetic (same weights:
+    tests/test_bench.py)."""
     opt_G, opt_D = case.optimisers(G, D)
     stream, wgan, B = _batches(data, case.batch_size), case.loss is ganlab.WGAN, case.batch_size
     ones, zeros, log = torch.ones(B), torch.zeros(B), []
@@ -145,13 +140,13 @@ def plain_loop(case, G, D, data):
 # --- the seed book's loop, as the book runs it ---------------------------------------
 
 
-def book_frame(data, seed=0):
+def book_frame(data):
     """The book's data: a DataFrame shaped like ``mnist_train.csv`` read with ``header=None``
     (column 0 the label, 1..784 pixels 0..255 as int64). ``data``: (n, 1, 28, 28) in [-1, 1]."""
     import pandas as pd  # only the book's loop needs pandas
 
     pixels = ((data.flatten(1) + 1) * 127.5).round().to(torch.int64).numpy()  # (n, 784)
-    labels = torch.randint(10, (data.shape[0], 1), generator=torch.Generator().manual_seed(seed)).numpy()
+    labels = torch.randint(10, (data.shape[0], 1), generator=torch.Generator().manual_seed(0)).numpy()
     return pd.DataFrame(np.concatenate([labels, pixels], axis=1))
 
 
@@ -202,25 +197,23 @@ class BookModel(nn.Module):
         self._update(D.loss_function(D.forward(self.forward(inputs)), targets))
 
 
-def book_models(seed=0):
-    """D 784→200 (LeakyReLU 0.02, LayerNorm)→1→Sigmoid, G 100→200 (same)→784→Sigmoid, BCELoss."""
-    torch.manual_seed(seed)
-    D = BookModel(nn.Sequential(nn.Linear(784, 200), nn.LeakyReLU(0.02), nn.LayerNorm(200),
-                                nn.Linear(200, 1), nn.Sigmoid()), nn.BCELoss())
-    G = BookModel(nn.Sequential(nn.Linear(100, 200), nn.LeakyReLU(0.02), nn.LayerNorm(200),
-                                nn.Linear(200, 784), nn.Sigmoid()), nn.BCELoss())
-    return G, D
+def book_models():
+    """G 100→200→784, D 784→200→1: LeakyReLU(0.02) + LayerNorm(200), a Sigmoid out, BCELoss."""
+    def mlp(n_in, n_out):
+        return nn.Sequential(nn.Linear(n_in, 200), nn.LeakyReLU(0.02), nn.LayerNorm(200),
+                             nn.Linear(200, n_out), nn.Sigmoid())
+    torch.manual_seed(0)
+    return BookModel(mlp(100, 784), nn.BCELoss()), BookModel(mlp(784, 1), nn.BCELoss())
 
 
 def book_loop(G, D, dataset):
     """run(n): the book's loop over the next n items: per image D.train(image, [1.0]),
     D.train(G(seed).detach(), [0.0]), G.train(D, seed, [1.0])."""
-    position = [0]
+    index = itertools.cycle(range(len(dataset)))
 
     def run(n):
         for _ in range(n):
-            _label, image, _target = dataset[position[0] % len(dataset)]
-            position[0] += 1
+            _label, image, _target = dataset[next(index)]
             D.train_on(image, torch.FloatTensor([1.0]))
             D.train_on(G.forward(torch.randn(100)).detach(), torch.FloatTensor([0.0]))
             G.train_through(D, torch.randn(100), torch.FloatTensor([1.0]))
@@ -229,7 +222,7 @@ def book_loop(G, D, dataset):
     return run
 
 
-# --- timing ---------------------------------------------------------------------------
+# --- timing -------------------------------------------------------------------------
 
 
 def calibrate(run, *, seconds):
@@ -279,14 +272,3 @@ def compare(case, *, seconds=1.0, reps=5, n_data=2048, book=False):
     if book:
         row["book_ratio"] = paired_ratio(rates["ganlab"], rates["book"])
     return row
-
-
-def overhead(*, seconds=1.0, reps=5):
-    """µs per step of the plain loop and of ``ganlab.train`` on models too small to compute much:
-    what ganlab adds to every step, at most."""
-    G, D = TINY.models()
-    data = TINY.data(2048)
-    runs = {name: make(TINY, copy.deepcopy(G), copy.deepcopy(D), data)
-            for name, make in (("plain", plain_loop), ("ganlab", ganlab_loop))}
-    rates = interleaved(runs, seconds=seconds, reps=reps)
-    return {name: 1e6 * TINY.batch_size / statistics.median(r) for name, r in rates.items()}

@@ -105,7 +105,9 @@ def _cached(path, fingerprint, train, *, verbose):
     if len(saved) == len(fingerprint) and all(abs(a - b) < 1e-4 for a, b in zip(saved, fingerprint)):
         return state, "cached"
     start = time.perf_counter()
-    state = {**train(), "fingerprint": fingerprint}
+    with torch.random.fork_rng():  # the same judge whatever ran before; the caller's RNG untouched
+        torch.manual_seed(0)  # before the model is built: its initial weights are part of the recipe
+        state = {**train(), "fingerprint": fingerprint}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)

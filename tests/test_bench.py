@@ -1,5 +1,5 @@
-"""Benchmarks: the plain loop really is ganlab's arithmetic, the timing harness is fair,
-and the quick command writes its report."""
+"""Benchmarks: the plain loop really is ganlab's arithmetic, the book's loop is the book's,
+the timing harness is fair, and the quick command writes its report."""
 
 import copy
 from pathlib import Path
@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import ganlab
-from benchmarks import cases, quality, run, throughput
+from benchmarks import quality, run, throughput
 
 
 @pytest.fixture(autouse=True)
@@ -24,11 +24,11 @@ def one_thread():
 
 def _tiny(loss=ganlab.BCE, n_critic=1, gp_weight=0.0):
     def build():
-        G = ganlab.models.mlp_generator(8, (16,), (1, 4, 4), norm=nn.LayerNorm)
-        D = ganlab.critics.mlp_critic((1, 4, 4), (16,), layer_norm=True)
+        G = ganlab.nets.mlp_generator(8, (16,), (1, 4, 4), norm=nn.LayerNorm)
+        D = ganlab.nets.mlp_discriminator((1, 4, 4), (16,), act=lambda: nn.LeakyReLU(0.2), norm=nn.LayerNorm)
         return G, D
-    return cases.Case("tiny", build, (1, 4, 4), 8, loss=loss, n_critic=n_critic,
-                           gp_weight=gp_weight, batch_size=8)
+    return throughput.Case("tiny", build, (1, 4, 4), 8, loss=loss, n_critic=n_critic, gp_weight=gp_weight,
+                           batch_size=8)
 
 
 def _params(G, D):
@@ -43,7 +43,7 @@ def _train_both(case, steps):
         G1, D1 = copy.deepcopy(G), copy.deepcopy(D)
         run_ = make(case, G1, D1, data)
         torch.manual_seed(123)  # same z and ε draws for both loops
-        run_(steps)
+        assert run_(steps) == steps * case.n_critic * case.batch_size  # real images consumed
         loops[name] = (G1, D1)
     return loops
 
@@ -63,13 +63,11 @@ def test_plain_loop_matches_ganlab_train_wgan_gp():
         torch.testing.assert_close(a, b)
 
 
-def test_one_image_loop_updates_both_models_one_image_at_a_time():
-    case = _tiny()
+@pytest.mark.parametrize("case", throughput.CASES, ids=lambda c: c.name)
+def test_cases_build_models_for_their_image_shape(case):
     G, D = case.models()
-    G0, D0 = copy.deepcopy(G), copy.deepcopy(D)
-    assert throughput.one_image_loop(case, G, D, case.data(10))(3) == 3
-    for new, old in ((G, G0), (D, D0)):
-        assert any(not torch.equal(a, b) for a, b in zip(new.parameters(), old.parameters()))
+    fake = G(torch.randn(2, case.latent_dim))
+    assert fake.shape == (2, *case.shape) and D(fake).shape == (2,)
 
 
 def test_book_dataset_gives_the_books_items_from_a_csv_shaped_frame():
@@ -109,24 +107,35 @@ def test_interleaved_alternates_order_and_counts_images():
 
 
 def test_paired_ratio_is_median_of_pairs():
-    assert throughput.paired_ratio([2.0, 4.0, 9.0], [1.0, 2.0, 3.0]) == 2.0
+    assert throughput.paired_ratio([2.0, 4.0, 9.0], [1.0, 2.0, 3.0]) == 2.0  # pairs 2, 2, 3
+    assert throughput.paired_ratio([1.0, 10.0, 3.0], [1.0, 2.0, 3.0]) == 1.0  # pairs 1, 5, 1; not 3 / 2
 
 
-def test_mixture_rows_report_medians_per_budget():
-    rows = quality.mixture("ring8", "GAN", budgets=(3, 6), seeds=(0, 1, 2), n_eval=100, batch_size=16)
-    assert [r["steps"] for r in rows] == [3, 6]
-    for r in rows:
-        assert r["modes"] == 8 and sorted(r["covered_all"])[1] == r["covered"]
-    assert rows[1]["seconds"] > rows[0]["seconds"]
+def test_quality_target_needs_every_part():
+    good = {"covered": 10, "kl": 0.01, "recognisable": 0.9}
+    assert all(met(good) for met in quality.TARGET.values())
+    for part, worse in (("covered", 9), ("kl", 0.05), ("recognisable", 0.84)):
+        assert not all(met(good | {part: worse}) for met in quality.TARGET.values())
 
 
 def test_run_quick_writes_machine_and_throughput_tables(tmp_path):
     out = tmp_path / "quick.md"
-    text = run.main(["--quick", "--only", "throughput", "--cases", "MLP-MNIST", "--out", str(out)])
+    text = run.main(["--quick", "--only", "throughput", "--cases", "MLP-MNIST", "--threads", "1",
+                     "--out", str(out)])
     assert out.read_text() == text
     assert f"| torch | {torch.__version__} |" in text and "load average" in text
-    assert "| MLP-MNIST | 64 | 1 |" in text and "The seed book's loop" in text
-    assert "GPU: none measured" in text or torch.cuda.is_available()
+    assert "on 1 torch thread(s)" in text and "| torch threads | 1 |" in text
+    assert "| MLP-MNIST | 64 | 1 |" in text and "the seed book's one-image loop, MLP-MNIST" in text
+    assert "GPU: none measured" in text
+
+
+def test_run_uses_one_thread_unless_told(monkeypatch):
+    monkeypatch.delenv("GANLAB_THREADS", raising=False)
+    torch.set_num_threads(2)
+    assert run.set_threads(None) == 1
+    monkeypatch.setenv("GANLAB_THREADS", "2")
+    assert run.set_threads(None) == 2
+    assert run.set_threads(3) == 3  # --threads wins
 
 
 def test_run_reports_a_failed_section_and_keeps_the_others(tmp_path, monkeypatch):
@@ -140,7 +149,7 @@ def test_run_reports_a_failed_section_and_keeps_the_others(tmp_path, monkeypatch
     assert "| MLP-MNIST | 64 | 1 |" in text
 
 
-def test_dcgan_cap_and_width_flags_reach_the_quality_run(tmp_path, monkeypatch):
+def test_dcgan_cap_flag_reaches_the_quality_run(tmp_path, monkeypatch):
     seen = {}
 
     def record(**kwargs):
@@ -148,9 +157,8 @@ def test_dcgan_cap_and_width_flags_reach_the_quality_run(tmp_path, monkeypatch):
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(quality, "dcgan_mnist", record)
-    run.main(["--only", "quality", "--dcgan-cap", "1800", "--dcgan-width", "64",
-              "--out", str(tmp_path / "q.md")])
-    assert seen["cap_s"] == 1800 and seen["width"] == 64
+    run.main(["--only", "quality", "--dcgan-cap", "1800", "--out", str(tmp_path / "q.md")])
+    assert seen["cap_s"] == 1800 and seen["width"] == run.FULL.dcgan_width
     assert seen["check_every_s"] == 90  # at most 20 checks in a long run
 
 

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from ganlab.data import FACE_ATTRIBUTES, celeba, celeba_files, h5cache, synthetic_faces
 from ganlab.data.celeba_files import write_fake_celeba
+
 N = 24
 
 
@@ -96,7 +97,8 @@ def test_celeba_absent_explains_how_to_get_it(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         celeba(tmp_path)
     message = str(info.value)
-    for needle in ("gdown", "quota", "img_align_celeba.zip", "mirror", "synthetic_faces", "<data>/celeba_64.h5"):
+    needles = ("gdown", "quota", "img_align_celeba.zip", "mirror", "synthetic_faces", "<data>/celeba_64.h5")
+    for needle in needles:
         assert needle in message
     assert str(tmp_path) not in message  # printed outputs never hold a machine's paths
 

@@ -148,7 +148,8 @@ def test_profile_bad_ganlab_profile_says_what_to_choose(clean_env, value):
 
 
 @pytest.mark.parametrize(("env", "has_cuda", "expected"), [
-    ({"GANLAB_QUICK": "1"}, True, "q"), ({}, False, "c"), ({}, True, "g"), ({"GANLAB_PROFILE": "cpu"}, True, "c"),
+    ({"GANLAB_QUICK": "1"}, True, "q"), ({}, False, "c"), ({}, True, "g"),
+    ({"GANLAB_PROFILE": "cpu"}, True, "c"),
 ])
 def test_choose_returns_the_setting_of_this_profile(clean_env, env, has_cuda, expected):
     for name, value in env.items():
