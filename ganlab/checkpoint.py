@@ -8,7 +8,9 @@ It contains tensors, numbers, strings, lists and dicts only, and is read with
 """
 
 import os
+import pickle
 import random
+import zipfile
 
 import numpy as np
 import torch
@@ -58,9 +60,56 @@ def load_checkpoint(gan, path, *, missing_ok=False):
         if missing_ok:
             return False
         raise FileNotFoundError(f"no checkpoint at {path}: train first, or check the path")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a ganlab checkpoint of format {FORMAT}")
+    state = _read(path)
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a ganlab checkpoint of format {FORMAT}: write one with "
+                         "ganlab.save_checkpoint, or pass another path")
+    for name in ("G", "D"):  # before loading anything, so a mismatch leaves gan untouched
+        _check_fits(getattr(gan, name), state["gan"][name], name=name, path=path)
     gan.load_state_dict(state["gan"])
     _set_rng_state(state["rng"])
     return True
+
+
+# What torch.load raises on a truncated, half-copied or garbage file (found by trying:
+# RuntimeError from the zip reader, OSError, EOFError, KeyError, ...).
+_DAMAGED = (RuntimeError, OSError, EOFError, ValueError, KeyError, IndexError, zipfile.BadZipFile)
+
+
+def _read(path):
+    fix = "Delete it to train afresh, or load an older checkpoint"
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:  # kept as such: the refusal to run code from a file
+        raise pickle.UnpicklingError(
+            f"cannot read the checkpoint {path}: the file is damaged, or holds Python objects (e.g. from "
+            f"torch.save(model)) that weights_only=True refuses to unpickle, not a ganlab checkpoint. "
+            f"{fix}. ({_first_line(err)})") from err
+    except _DAMAGED as err:
+        raise RuntimeError(
+            f"cannot read the checkpoint {path}: the file is damaged (truncated or half-written, e.g. a "
+            f"copy or download that stopped) or is not a ganlab checkpoint. {fix}. "
+            f"(torch.load said: {_first_line(err)})") from err
+
+
+def _first_line(err):
+    text = str(err).strip()
+    return text.splitlines()[0][:160] if text else type(err).__name__
+
+
+def _check_fits(module, saved, *, name, path):
+    """Raise, naming the parameter and both shapes, unless ``saved`` fits ``module``."""
+    mine = module.state_dict()
+    fix = (f"Build {name} exactly as it was when the checkpoint was saved, or pass another "
+           "checkpoint path to train this model afresh")
+    missing, extra = sorted(mine.keys() - saved.keys()), sorted(saved.keys() - mine.keys())
+    if missing or extra:
+        differ = [f"this {name} has {', '.join(missing[:3])}, the checkpoint does not"] if missing else []
+        differ += [f"the checkpoint has {', '.join(extra[:3])}, this {name} does not"] if extra else []
+        raise ValueError(f"{path} was saved from a {name} of another architecture: "
+                         f"{'; '.join(differ)}. {fix}")
+    for key, value in mine.items():
+        if tuple(saved[key].shape) != tuple(value.shape):
+            raise ValueError(f"{path} was saved from a {name} of another size: {name}'s {key} has shape "
+                             f"{tuple(saved[key].shape)} in the checkpoint but {tuple(value.shape)} in this "
+                             f"{name}. {fix}")

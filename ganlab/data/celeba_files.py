@@ -7,6 +7,7 @@ come from ``list_attr_celeba.txt`` (or the Kaggle ``.csv``) when present.
 """
 
 import io
+import numbers
 import zipfile
 import zlib
 from pathlib import Path
@@ -19,6 +20,7 @@ from .h5cache import H5Images, build_cache
 
 ZIP_NAMES = ("img_align_celeba.zip", "celeba.zip", "archive.zip")
 ATTR_NAMES = ("list_attr_celeba.txt", "list_attr_celeba.csv")
+MAX_SIZE = 178  # img_align_celeba is 178x218: the centre square is 178 wide
 
 HOW_TO_GET = """CelebA was not found in the data folder <data> (the `root` argument; by default
 ganlab.data_root(): $GANLAB_DATA, or data/). ganlab looks for (in this order)
@@ -45,6 +47,10 @@ def celeba(root=None, size=64):
     The first call builds the cache (progress bar; an interrupted build resumes);
     ``.tensors(n)`` loads n items into memory for ``ganlab.train``.
     """
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= MAX_SIZE:
+        raise ValueError(f"celeba(size={size!r}): give the side of the square images in pixels, a whole "
+                         f"number from 1 to {MAX_SIZE} (the width of CelebA's aligned faces), e.g. 64 "
+                         "for the DCGAN or 32 on a CPU (the conv nets take 28 or 4·2^k: 16, 32, 64)")
     root = Path(root) if root is not None else data_root()
     cache = root / f"celeba_{size}.h5"
     how = "HDF5 cache"

@@ -7,6 +7,8 @@ at 32×32; everything else (position, size, colours, hair length) is nuisance va
 These are cartoons, not photographs: say so wherever they are shown.
 """
 
+import numbers
+
 import torch
 from torch.utils.data import TensorDataset
 
@@ -20,6 +22,7 @@ HAIR = {0: [[0.93, 0.80, 0.42], [0.85, 0.55, 0.25], [0.95, 0.90, 0.70]],
         1: [[0.10, 0.07, 0.05], [0.25, 0.15, 0.08], [0.16, 0.16, 0.18]]}
 BACKGROUND = {0: [[0.35, 0.55, 0.85], [0.40, 0.75, 0.70], [0.55, 0.60, 0.90]],
               1: [[0.95, 0.55, 0.25], [0.90, 0.35, 0.30], [0.98, 0.80, 0.30]]}
+MIN_SIZE = 16  # smallest side at which smile, glasses and the rest stay visible (looked at 4-32)
 CHUNK = 64  # images rendered at once: small temporaries stay in cache (measured fastest)
 
 
@@ -29,6 +32,12 @@ def synthetic_faces(n, size=64, seed=0):
     Column k of the attributes is ``FACE_ATTRIBUTES[k]``. Pixels are in [-1, 1]. The same
     `seed` gives the same faces, whatever `n`'s chunking. About 2,000+ images/s at 64×64 on a 2-core CPU.
     """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"synthetic_faces(n={n!r}): give the number of faces, a whole number of at least 1")
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < MIN_SIZE:
+        raise ValueError(f"synthetic_faces(size={size!r}): give the side in pixels, a whole number of at "
+                         f"least {MIN_SIZE}: below that the eyes, mouth and glasses shrink under a pixel "
+                         "and the attributes stop being visible. 32 or 64 suit the conv nets (28 or 4·2^k)")
     gen = torch.Generator().manual_seed(seed)
     attrs = torch.randint(2, (n, len(FACE_ATTRIBUTES)), generator=gen).float()
     params = _draw_params(attrs, gen)

@@ -7,6 +7,7 @@ Each sample picks a centre uniformly at random and adds N(0, σ² I).
 """
 
 import math
+import numbers
 
 import torch
 
@@ -33,6 +34,9 @@ def gaussian_mixture(name, n, *, seed=None):
     an int seed gives the same samples every time, independent of global state.
     """
     centers = mixture_centers(name)
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"gaussian_mixture({name!r}, n={n!r}): give the number of samples, a whole number "
+                         "of at least 1 (PacGAN's protocol scores 2,500)")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     which = torch.randint(len(centers), (n,), generator=gen)  # (n,) component index
     noise = torch.randn(n, 2, generator=gen) * MIXTURE_STD[name]  # (n, 2)
