@@ -56,7 +56,8 @@ def test_colab_changes_only_badge_lines_and_the_install_cell(course):
         assert new.cells[2:] == old.cells[2:]
         lines = zip(old.cells[0].source.splitlines(), new.cells[0].source.splitlines())
         diff = [b for a, b in lines if a != b]
-        assert len(diff) == 1 and f"jane/fork/blob/dev/notebooks/{path.relative_to(course / 'notebooks')}" in diff[0]
+        name = path.relative_to(course / "notebooks").as_posix()
+        assert len(diff) == 1 and f"jane/fork/blob/dev/notebooks/{name}" in diff[0]
         assert new.cells[1].source == colab.install_cell("jane/fork", "dev")
         assert new.cells[1].outputs == old.cells[1].outputs
 
