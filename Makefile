@@ -47,8 +47,9 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
+# Run by path, not with -m: the table still prints when `import ganlab` itself fails.
 doctor: $(STAMP)
-	$(BIN)/python -m ganlab.doctor
+	$(BIN)/python ganlab/doctor.py
 
 # Every wheel the course needs on this platform (same OS, CPU and Python as the laptops).
 wheelhouse: $(STAMP)

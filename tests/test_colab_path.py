@@ -22,8 +22,10 @@ import torch
 from tools import colab
 
 ROOT = Path(__file__).parents[1]
-MISSING = [name for name, ok in [("git", shutil.which("git")), ("venv", importlib.util.find_spec("venv"))]
-           if not ok]
+NEEDS = {"git": shutil.which("git"), "venv": importlib.util.find_spec("venv"),
+         "setuptools (to build ganlab offline)": importlib.util.find_spec("setuptools"),
+         "a git checkout": (ROOT / ".git").exists()}
+MISSING = [name for name, ok in NEEDS.items() if not ok]
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"the Colab-path test needs {' and '.join(MISSING)}")
 
 REPORT = """
