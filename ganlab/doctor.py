@@ -19,7 +19,9 @@ OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
 # one torch thread, a shared machine). tests/test_doctor.py keeps the two equal.
 REFERENCE_SECONDS = {"01_pattern_1010": 67, "02_mnist_gan": 151, "03_celeba_faces": 187,
                      "04_dcgan": 266, "05_conditional_gan": 342, "06_wgan_gp": 239}
-# probe() on that same machine, one thread: the median of 5 runs of `python -m ganlab.doctor`.
+# probe() on that same machine, one thread: the best of 10 five-second runs (2026-12-01; the
+# machine was shared, medians 2,100-3,400). Best speed against busy-machine times: estimates
+# err on the long side, as the README's times do.
 REFERENCE_IMAGES_PER_S = 4_600
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
