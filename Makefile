@@ -2,22 +2,28 @@
 #   make lab    set up .venv (first time only) and open JupyterLab on notebooks/
 #   make test   unit tests + every notebook in quick mode (GANLAB_QUICK=1)
 # Other targets: make data (pre-fetch datasets), make notebooks (re-run in full mode),
-# make test-browser (JupyterLab in headless Chromium), make lint, make bench, make clean.
+# make test-browser (JupyterLab in headless Chromium), make lint, make bench, make clean;
+# for workshops: make doctor (pre-flight check),
+# make wheelhouse [WHEELS=dir] (offline install: then make lab WHEELS=dir),
+# make colab REPO=owner/name [BRANCH=main] (point badges and install cells at a fork).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.ganlab-installed
+# WHEELS=dir: install from a wheelhouse (make wheelhouse), without the network.
+PIP_FROM = $(if $(WHEELS),--no-index --find-links $(WHEELS))
+BRANCH ?= main
 
-.PHONY: lab test test-browser lint data notebooks bench clean
+.PHONY: lab test test-browser lint data notebooks bench clean doctor wheelhouse colab
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo; echo "ganlab: '$(PYTHON) -m venv' failed. On Debian/Ubuntu install it with:"; \
 	  echo "    sudo apt install python3-venv"; \
 	  echo "then run make again (or use conda: conda env create -f environment.yml)."; exit 1; }
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install $(PIP_FROM) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FROM) -e '.[dev]'
 	$(BIN)/python -m ipykernel install --user --name ganlab --display-name "Python (ganlab)"
 	@touch $@
 
@@ -48,6 +54,21 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Run by path, not with -m: the table still prints when `import ganlab` itself fails.
+doctor: $(STAMP)
+	$(BIN)/python ganlab/doctor.py
+
+# Every wheel the course needs on this platform (same OS, CPU and Python as the laptops).
+wheelhouse: $(STAMP)
+	$(BIN)/python -m pip wheel --wheel-dir $(or $(WHEELS),wheelhouse) $(WHEEL_ARGS) \
+	  pip 'setuptools>=64' wheel '.[dev]'
+	@echo "wheelhouse ready: copy $(or $(WHEELS),wheelhouse)/ and data/ to the laptops, then run"
+	@echo "    make lab WHEELS=$(or $(WHEELS),wheelhouse)"
+
+colab:
+	@test -n "$(REPO)" || { echo "say which repository: make colab REPO=owner/name [BRANCH=main]"; exit 2; }
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) tools/colab.py --repo $(REPO) --branch $(BRANCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
