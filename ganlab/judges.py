@@ -29,7 +29,7 @@ from .paths import data_root
 FACE_SIZE = 32  # the face judge looks at 32×32: every attribute is visible at that size
 # name: (training images, epochs); quick ones are smaller budgets of the same network
 MNIST_RECIPES = {"mnist_judge": (60000, 3), "mnist_judge_quick": (12000, 1)}
-FACE_RECIPES = {"face_judge": (4000, 3), "face_judge_quick": (1500, 3)}
+FACE_RECIPES = {"face_judge": (4000, 5), "face_judge_quick": (1500, 6)}
 FACE_TEST, FACE_TRAIN_SEED, FACE_TEST_SEED, FACE_CHECK_SEED = 2000, 1, 2, 3  # disjoint stand-in draws
 
 

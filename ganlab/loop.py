@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import math
 import numbers
+import os
 import signal
 import threading
 import time
@@ -144,7 +145,8 @@ def train(gan, data, *, batch_size=64, steps=None, epochs=None, minutes=None,
     start, seconds0 = time.perf_counter(), gan.history.seconds
     gan.G.train()
     gan.D.train()
-    bar = tqdm(total=target, initial=gan.step, disable=not progress, desc="training", unit="step")
+    quiet = not progress or os.environ.get("TQDM_DISABLE")  # stored notebooks have no bars
+    bar = tqdm(total=target, initial=gan.step, disable=bool(quiet), desc="training", unit="step")
     stop = _StopFlag()
     try:
         with stop.installed():

@@ -27,7 +27,8 @@ def texts(nb):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_outputs_hold_no_machine_paths(path):
-    bad = [(i, m.group(0)) for i, t in texts(nbformat.read(path, as_version=4)) for m in MACHINE_PATH.finditer(t)]
+    nb = nbformat.read(path, as_version=4)
+    bad = [(i, m.group(0)) for i, t in texts(nb) for m in MACHINE_PATH.finditer(t)]
     assert not bad, f"absolute paths in outputs (cell, match): {bad[:5]}"
 
 

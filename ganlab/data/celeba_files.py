@@ -24,9 +24,9 @@ MAX_SIZE = 178  # img_align_celeba is 178x218: the centre square is 178 wide
 
 HOW_TO_GET = """CelebA was not found in the data folder <data> (the `root` argument; by default
 ganlab.data_root(): $GANLAB_DATA, or data/). ganlab looks for (in this order)
-  <data>/celeba_{size}.h5                        the cache this function builds
-  <data>/celeba/img_align_celeba/*.jpg           torchvision's layout (+ celeba/list_attr_celeba.txt)
-  <data>/img_align_celeba.zip                    a zip you downloaded (+ list_attr_celeba.txt beside it)
+  <data>/celeba_{size}.h5                  the cache this function builds
+  <data>/celeba/img_align_celeba/*.jpg    torchvision's layout (+ celeba/list_attr_celeba.txt)
+  <data>/img_align_celeba.zip             a zip you downloaded (+ list_attr_celeba.txt beside it)
 Ways to get it:
   1. torchvision (e.g. on Colab): pip install gdown, then
      torchvision.datasets.CelebA(ganlab.data_root(), split="all", download=True).

@@ -36,7 +36,7 @@ def build_cache(path, load, count, *, size, source, attributes=None, names=(), d
         done = int(f.attrs["done"])  # > 0 when resuming an interrupted build
         out = f["images"]
         block = np.empty((BLOCK, 3, size, size), dtype=np.uint8)
-        with tqdm(total=count, initial=done, desc=desc, unit="img") as bar:
+        with tqdm(total=count, initial=done, desc=desc, unit="img", disable=bool(os.environ.get("TQDM_DISABLE"))) as bar:
             for start in range(done, count, BLOCK):
                 stop = min(start + BLOCK, count)
                 for j in range(stop - start):
