@@ -91,3 +91,15 @@ def gradient_penalty(D, real, fake, *, labels=None):
     """
     norms = interpolate_grad_norms(D, real, fake, labels=labels)
     return ((norms - 1) ** 2).mean()
+
+
+def r1_penalty(D, real, *, labels=None):
+    """Zero-centred R1 penalty E‖∇ₓD(x)‖² on real data (Mescheder et al. 2018).
+
+    Multiply by γ/2 (``r1_weight`` = γ). It pushes D towards flatness *on the data*,
+    so at equilibrium it does not push G away; for D(x) = w·x + b it equals ‖w‖².
+    """
+    x = real.detach().requires_grad_(True)
+    out = D(x) if labels is None else D(x, labels)
+    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean()

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import save_checkpoint
 from .history import History
-from .losses import BCE, Loss, interpolate_grad_norms
+from .losses import BCE, Loss, interpolate_grad_norms, r1_penalty
 
 
 @dataclass(eq=False)
@@ -36,6 +36,7 @@ class GAN:
     noise: object = torch.randn  # how z is drawn: torch.randn (normal) or torch.rand (uniform)
     n_critic: int = 1  # D updates per G update (5 for WGAN-GP)
     gp_weight: float = 0.0  # λ of the gradient penalty (10 for WGAN-GP)
+    r1_weight: float = 0.0  # γ of the R1 penalty γ/2·E‖∇ₓD(x_real)‖²
     conditional: bool = False  # G(z, y) and D(x, y), with y taken from the data
     amp: bool = False  # mixed precision; used on CUDA only
     fixed_z: torch.Tensor = None  # the noise behind every progress picture
@@ -92,6 +93,10 @@ def d_step(gan, real, labels=None):
         penalty = ((norms - 1) ** 2).mean()
         loss_D = loss_D + gan.gp_weight * penalty
         stats.update(gp=penalty.detach(), grad_norm=norms.detach().mean())
+    if gan.r1_weight:  # R1: zero-centred penalty on real data only
+        r1 = r1_penalty(gan.D, real.float(), labels=labels if y else None)
+        loss_D = loss_D + gan.r1_weight / 2 * r1
+        stats.update(r1=r1.detach())
     gan.opt_D.zero_grad(set_to_none=True)
     gan.scaler_D.scale(loss_D).backward()  # without AMP, scale() returns loss_D unchanged
     gan.scaler_D.step(gan.opt_D)
