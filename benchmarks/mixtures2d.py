@@ -19,8 +19,11 @@ from ganlab import seed_everything, toy2d
 from ganlab.ema import EMA
 from ganlab.train import train
 
-HEADLINE = dict(method="GAN", r1_weight=0.1, lr=5e-4, betas=(0.5, 0.99), batch=512, pack=1,
-                ema=0.999, decay_start=0.5, steps={"ring8": 6000, "grid25": 10000})
+# NS-GAN + R1 (γ 0.1) + packing m = 2 + EMA of G + lr decayed linearly to 0 over the second half.
+# Packing halves D's rows, so a step costs ~⅓ less CPU than unpacked (and ring8, seed 0, at equal
+# CPU: 89.8 % HQ packed vs 85.5 % unpacked, EMA G).
+HEADLINE = dict(method="GAN", r1_weight=0.1, lr=5e-4, betas=(0.5, 0.99), batch=512, pack=2,
+                ema=0.999, decay_start=0.5, steps={"ring8": 4500, "grid25": 7000})
 RECIPES = {
     "headline": HEADLINE,
     # today's playground "GAN": ReLU D, default init, raw data, Adam 1e-3 (0.5, 0.999), no decay
@@ -32,9 +35,10 @@ RECIPES = {
     # gan_toy.py's settings, CPU-sized: unit data, He init, λ 0.1, β (0.5, 0.9), n_critic 5
     "wgan-gp-toy": dict(method="WGAN-GP", gp_weight=0.1, lr=1e-4, betas=(0.5, 0.9), n_critic=5,
                         batch=256, ema=None, decay_start=None),
-    "ns+r1": dict(HEADLINE, ema=None, decay_start=None),
-    "ns+r1+ema": dict(HEADLINE, decay_start=None),
-    "ns+r1+ema+pack2": dict(HEADLINE, decay_start=None, pack=2),
+    "ns+r1": dict(HEADLINE, ema=None, decay_start=None, pack=1),
+    "ns+r1+ema": dict(HEADLINE, decay_start=None, pack=1),
+    "ns+r1+ema+pack2": dict(HEADLINE, decay_start=None),
+    "ns+r1+ema+decay (m=1)": dict(HEADLINE, pack=1),  # the note's recipe A
 }
 
 
