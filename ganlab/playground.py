@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 
 from .loop import train
 from .plot import VIEW_2D, draw_2d
-from .toy2d import DEFAULTS, METHODS, make_gan, sampler, score
+from .toy2d import METHODS, classic_gan, sampler, score
 
 
 class Playground:
@@ -22,15 +22,15 @@ class Playground:
         self.burst, self.batch_size = burst, batch_size
         self.gan, self.handle, self.widgets = None, None, {}
 
-    def reset(self, name="ring8", method="WGAN-GP", lr=None, n_critic=None):
+    def reset(self, name="ring8", method="GAN", lr=None, n_critic=None):
         self.name, self.method = name, method
-        self.gan = make_gan(method, lr=lr, n_critic=n_critic)
+        self.gan = classic_gan(method, lr=lr, n_critic=n_critic)
 
     def step(self, steps=None):
         """Train one burst and redraw; returns the figure."""
-        train(self.gan, sampler(self.name), batch_size=self.batch_size,
+        train(self.gan, sampler(self.name, unit=False), batch_size=self.batch_size,
               steps=self.gan.step + (steps or self.burst), progress=False)
-        cov = score(self.gan, self.name)
+        cov = score(self.gan.G, self.name, unit=False)
         fig, ax = plt.subplots(figsize=(4.5, 4.5))
         draw_2d(self.gan, self.name, ax=ax, title=f"{self.method} on {self.name}, step {self.gan.step}\n"
              f"{cov['covered']}/{cov['modes']} modes, {cov['high_quality']:.0f} % high quality")
@@ -50,7 +50,7 @@ class Playground:
             return
         lr = self.gan.opt_G.param_groups[0]["lr"]
         self.widgets = {"mixture": w.Dropdown(options=list(VIEW_2D), value=self.name, description="mixture"),
-                        "loss": w.Dropdown(options=METHODS, value=self.method, description="loss"),
+                        "loss": w.Dropdown(options=list(METHODS), value=self.method, description="loss"),
                         "lr": w.FloatLogSlider(value=lr, base=10, min=-5, max=-2, description="lr"),
                         "n_critic": w.IntSlider(value=self.gan.n_critic, min=1, max=10,
                                                 description="n_critic")}
@@ -62,8 +62,8 @@ class Playground:
                         w.HBox([train_button, reset_button])]))
 
     def _defaults(self, change):
-        self.widgets["lr"].value = DEFAULTS[change["new"]]["lr"]
-        self.widgets["n_critic"].value = DEFAULTS[change["new"]]["n_critic"]
+        self.widgets["lr"].value = METHODS[change["new"]]["lr"]
+        self.widgets["n_critic"].value = METHODS[change["new"]].get("n_critic", 1)
 
     def _train_from_widgets(self, reset=False):
         """A new mixture or loss starts a new game; lr and n_critic change the running one."""

@@ -1,9 +1,22 @@
-"""GANs for 2-D points, and how to score them on the ring8 / grid25 mixtures (notebook 06).
+"""The 2-D mixture recipe: unit-scale data, He-initialised MLPs, packing, lr decay.
 
-``make_gan(method)`` builds a small MLP pair with one of the course's recipes;
-``sampler(name)`` is a data function for ``train`` (fresh points every batch);
-``score(gan, name)`` is PacGAN's protocol: modes covered and % high-quality samples.
+Why each piece (ring8: σ = 0.01 on a circle of radius 1; grid25: σ = 0.05 on a 5×5 grid):
+
+- **Unit scale.** Models see x / s, with s the mixture's per-coordinate std
+  (s = 1/√2 for ring8, 2√2 for grid25: gan_toy.py's datasets); scores are taken on
+  G(z)·s, in the original units.
+- **He init.** PyTorch's default ``nn.Linear`` init makes a 2→128→128→128→2 ReLU G
+  output a blob of std ≈ 0.01–0.06; with W ~ N(0, 2/fan_in) on hidden layers,
+  N(0, 1/fan_in) on the output and zero biases, Var keeps its size layer to layer
+  and G(z) starts with std ≈ 1, as wide as the unit-scale data.
+- **Packing** (PacGAN, Lin et al. 2018): D scores m samples at once,
+  D(x₁ ⊕ … ⊕ x_m); a collapsed G shows up as m near-identical points. Each call of D
+  packs only the batch it is given, so real and fake are never packed together.
+- **Linear lr decay** to 0 over the last half: the step size, and with it G's jitter
+  around the modes, shrinks to nothing.
 """
+
+import math
 
 import torch
 from torch import nn
@@ -13,40 +26,111 @@ from .gan import GAN
 from .losses import BCE, WGAN
 from .nets import mlp_discriminator, mlp_generator
 
-DEFAULTS = {"GAN": {"lr": 1e-3, "n_critic": 1, "betas": (0.5, 0.999), "gp_weight": 0.0},
-            "WGAN-GP": {"lr": 1e-4, "n_critic": 5, "betas": (0.0, 0.9), "gp_weight": 10.0}}
-METHODS = tuple(DEFAULTS)
+METHODS = {  # notebook 06's rows; the models train on raw (unit=False) or unit-scale data
+    "GAN": dict(method="vanilla", he=False, lr=1e-3, betas=(0.5, 0.999), r1_weight=0.0),
+    "WGAN-GP": dict(method="WGAN-GP", he=False, lr=1e-4, betas=(0.0, 0.9), n_critic=5, gp_weight=10.0),
+    "WGAN-GP (toy)": dict(method="WGAN-GP", he=False, lr=1e-3, betas=(0.5, 0.9), n_critic=5, gp_weight=0.1),
+}
+SCALE = {"ring8": 2**-0.5, "grid25": 2 * 2**0.5}  # per-coordinate std of each mixture
 
 
-def make_gan(method="WGAN-GP", *, hidden=(128, 128, 128), latent_dim=2, **settings):
-    """A GAN for 2-D points: ReLU MLP G (z ∈ R^latent_dim -> R², no output squashing).
+def to_unit(x, name):
+    """Original units -> unit scale: x / s."""
+    return x / SCALE[name]
 
-    "GAN": BCE with an MLP discriminator, Adam(lr 1e-3, β = (0.5, 0.999)).
-    "WGAN-GP": WGAN loss with an MLP critic (LeakyReLU(0.2), no sigmoid, no batch norm),
-    λ = 10, Adam(lr 1e-4, β = (0, 0.9)), n_critic 5: the paper's Algorithm 1.
-    ``settings`` override ``DEFAULTS[method]``: ``lr``, ``n_critic``, ``betas``, ``gp_weight``
-    (None keeps the default).
+
+def from_unit(x, name):
+    """Unit scale -> original units: x · s."""
+    return x * SCALE[name]
+
+
+def he_init(model, *, slope=0.0):
+    """He-normal hidden layers (gain √(2/(1 + slope²))), N(0, 1/fan_in) output, zero biases."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    for layer in linears[:-1]:
+        nn.init.kaiming_normal_(layer.weight, a=slope, nonlinearity="leaky_relu")
+        nn.init.zeros_(layer.bias)
+    nn.init.normal_(linears[-1].weight, 0.0, 1 / math.sqrt(linears[-1].in_features))
+    nn.init.zeros_(linears[-1].bias)
+    return model
+
+
+class Packed(nn.Module):
+    """D on packs: (B, 2) -> (B/m, 2m) -> D -> (B/m,) scores; B must be a multiple of m."""
+
+    def __init__(self, D, m):
+        super().__init__()
+        self.D, self.m = D, m
+
+    def forward(self, x):
+        return self.D(x.reshape(x.shape[0] // self.m, -1))  # rows i·m … i·m + m − 1 form pack i
+
+
+def lr_decay(gan, steps, *, start=0.5):
+    """A ``train`` callback: lr_t = lr₀ · min(1, (steps − t) / ((1 − start) · steps)),
+    i.e. constant, then linear to 0 at ``steps``."""
+    groups = [g for opt in (gan.opt_G, gan.opt_D) for g in opt.param_groups]
+    base = [g["lr"] for g in groups]
+
+    def callback(gan, row):
+        factor = min(1.0, max(0.0, (steps - gan.step) / ((1 - start) * steps)))
+        for g, lr in zip(groups, base):
+            g["lr"] = lr * factor
+
+    return callback
+
+
+def make_gan(method="GAN", *, hidden=(128, 128, 128), latent_dim=2, pack=1, he=True,
+             lr=5e-4, betas=(0.5, 0.99), n_critic=1, gp_weight=0.0, r1_weight=0.1):
+    """A GAN for 2-D points: ReLU MLP G (z ~ N(0, I) -> R², no output squashing).
+
+    "GAN": non-saturating BCE; D is a LeakyReLU(0.2) MLP on packs of ``pack`` points,
+    with the R1 penalty γ/2·E‖∇ₓD(x_real)‖², γ = ``r1_weight``.
+    "WGAN-GP": WGAN loss, an MLP critic (LeakyReLU(0.2), no sigmoid), λ = ``gp_weight``.
+    "vanilla": a plain GAN (ReLU D, no penalty; pass ``r1_weight=0``).
+    ``METHODS`` holds the settings of notebook 06's table and the playground.
+    ``he=False`` keeps PyTorch's default init.
     """
-    unknown = set(settings) - set(DEFAULTS[method])
-    if unknown:
-        raise TypeError(f"make_gan: unknown settings {sorted(unknown)}; "
-                        f"choose from {sorted(DEFAULTS[method])}")
-    s = {**DEFAULTS[method], **{k: v for k, v in settings.items() if v is not None}}
     G = mlp_generator(latent_dim, hidden, (2,), act=nn.ReLU, out=None)
-    if method == "GAN":
-        D, loss = mlp_discriminator((2,), hidden, act=nn.ReLU), BCE
+    if method == "WGAN-GP":
+        D = mlp_discriminator((2 * pack,), hidden, act=lambda: nn.LeakyReLU(0.2))  # a critic: no sigmoid
+        loss, slope, r1_weight = WGAN, 0.2, 0.0
+    elif method == "vanilla":
+        D, loss, slope = mlp_discriminator((2 * pack,), hidden, act=nn.ReLU), BCE, 0.0
     else:
-        D, loss = mlp_discriminator((2,), hidden, act=lambda: nn.LeakyReLU(0.2)), WGAN
-    return GAN(G, D, torch.optim.Adam(G.parameters(), s["lr"], betas=s["betas"]),
-               torch.optim.Adam(D.parameters(), s["lr"], betas=s["betas"]), latent_dim=latent_dim,
-               loss=loss, n_critic=s["n_critic"], gp_weight=s["gp_weight"], n_fixed=1000)
+        D, loss, slope = mlp_discriminator((2 * pack,), hidden, act=lambda: nn.LeakyReLU(0.2)), BCE, 0.2
+    if he:
+        he_init(G)
+        he_init(D, slope=slope)
+    D = Packed(D, pack) if pack > 1 else D
+    return GAN(G, D, torch.optim.Adam(G.parameters(), lr, betas=betas),
+               torch.optim.Adam(D.parameters(), lr, betas=betas), latent_dim=latent_dim,
+               loss=loss, n_critic=n_critic, gp_weight=gp_weight, r1_weight=r1_weight, n_fixed=1000)
 
 
-def sampler(name):
-    """n -> (n, 2) fresh points of mixture ``name``: a data function for ``train``."""
-    return lambda n: data.gaussian_mixture(name, n)[0]
+def classic_gan(method, **overrides):
+    """One of ``METHODS`` on raw data with PyTorch's default init (notebook 06's table, the
+    playground); ``overrides`` change its settings, e.g. ``lr=1e-3``. Misspelt names fail."""
+    unknown = set(overrides) - set(METHODS[method]) - {"n_critic", "gp_weight", "hidden", "latent_dim"}
+    if unknown:
+        raise TypeError(f"classic_gan: unknown settings {sorted(unknown)}; "
+                        f"choose from {sorted(METHODS[method])}")
+    return make_gan(**{**METHODS[method], **{k: v for k, v in overrides.items() if v is not None}})
 
 
-def score(gan, name, n=2500):
-    """``metrics.mode_coverage_2d`` of ``n`` generated points (the PacGAN protocol)."""
-    return metrics.mode_coverage_2d(gan.generate(n), data.mixture_centers(name), data.MIXTURE_STD[name])
+def sampler(name, *, unit=True):
+    """n -> (n, 2) fresh points of mixture ``name`` (unit scale unless ``unit=False``)."""
+    return lambda n: data.gaussian_mixture(name, n)[0] / (SCALE[name] if unit else 1.0)
+
+
+@torch.no_grad()
+def score(G, name, *, n=2500, unit=True, min_count=20):
+    """``metrics.mode_coverage_2d`` of n points of G (a GAN's G, or an EMA copy) in original
+    units (the PacGAN protocol: HQ within 3σ of the nearest centre; covered: ≥ min_count)."""
+    was_training = G.training
+    G.eval()
+    z = torch.randn(n, next(G.parameters()).shape[1])
+    x = G(z) * (SCALE[name] if unit else 1.0)
+    G.train(was_training)
+    return metrics.mode_coverage_2d(x, data.mixture_centers(name), data.MIXTURE_STD[name],
+                                    min_count=min_count)
