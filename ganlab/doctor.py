@@ -17,8 +17,8 @@ PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
 # Full-mode seconds per notebook: the README's "What a run costs" table (2-core AMD EPYC,
 # one torch thread, a shared machine). tests/test_doctor.py keeps the two equal.
-REFERENCE_SECONDS = {"01_pattern_1010": 67, "02_mnist_gan": 151, "03_celeba_faces": 187,
-                     "04_dcgan": 266, "05_conditional_gan": 342, "06_wgan_gp": 239}
+REFERENCE_SECONDS = {"01_pattern_1010": 41, "02_mnist_gan": 138, "03_celeba_faces": 197,
+                     "04_dcgan": 371, "05_conditional_gan": 428, "06_wgan_gp": 264}
 # probe() on that same machine, one thread: the best of 10 five-second runs (2026-12-01; the
 # machine was shared, medians 2,100-3,400). Best speed against busy-machine times: estimates
 # err on the long side, as the README's times do.

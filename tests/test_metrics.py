@@ -267,3 +267,15 @@ def test_attribute_accuracy_of_flipped_requests_is_one_minus(face_judge, faces):
     right = metrics.attribute_accuracy(images, attrs, face_judge)
     wrong = metrics.attribute_accuracy(images, 1 - attrs, face_judge)
     assert all(right[a] + wrong[a] == pytest.approx(1.0) for a in right)
+
+
+def test_quality_in_the_face_judges_space_separates_varied_from_collapsed_faces(face_judge):
+    """The faces counterpart: precision/recall in the attribute judge's feature space.
+    Real vs real scores near the floor; faces of one attribute pattern only lose recall."""
+    real, attrs = ganlab.data.synthetic_faces(800, size=32, seed=11).tensors
+    other, other_attrs = ganlab.data.synthetic_faces(1600, size=32, seed=12).tensors
+    floor = metrics.quality(real, other[:800], face_judge)
+    one_kind = other[(other_attrs == other_attrs[0]).all(1)]  # ~1/64 of the faces: one attribute set
+    collapsed = metrics.quality(real, one_kind.repeat(800 // len(one_kind) + 1, 1, 1, 1)[:800], face_judge)
+    assert floor["precision"] > 0.8 and floor["recall"] > 0.8
+    assert collapsed["recall"] < 0.5 * floor["recall"] and collapsed["coverage"] < 0.5 * floor["coverage"]
