@@ -100,7 +100,8 @@ def test_doctor_estimates_each_notebook_from_the_probe(good, monkeypatch):
     monkeypatch.setattr(doctor, "probe", lambda ganlab, device, seconds: doctor.REFERENCE_IMAGES_PER_S / 2)
     rows = doctor.speed_rows(None, None, 0.1)
     assert len(rows) == 1 + len(doctor.REFERENCE_SECONDS)
-    assert rows[1].result.startswith(f"about {2 * 67 / 60:.1f} min") and "01_pattern_1010" in rows[1].result
+    ref = doctor.REFERENCE_SECONDS["01_pattern_1010"]
+    assert rows[1].result.startswith(f"about {2 * ref / 60:.1f} min") and "01_pattern_1010" in rows[1].result
 
 
 def test_doctor_probe_measures_images_per_second():

@@ -54,7 +54,6 @@ def test_toy2d_sampler_draws_fresh_mixture_points(name):
 
 
 def test_toy2d_score_is_mode_coverage_of_generated_points():
-    gan = toy2d.classic_gan("GAN")
     centers = ganlab.data.mixture_centers("ring8")
 
     class OnTheCentres(nn.Linear):  # a "generator" that puts 100 points exactly on each centre
