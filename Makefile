@@ -2,6 +2,7 @@
 #   make lab    set up .venv (first time only) and open JupyterLab on notebooks/
 #   make test   unit tests + every notebook in quick mode (GANLAB_QUICK=1)
 # Other targets: make data (pre-fetch datasets), make notebooks (re-run in full mode),
+# make verify (every notebook in full cpu mode, into copies: do its claims hold?),
 # make test-browser (JupyterLab in headless Chromium), make lint, make bench, make clean;
 # for workshops: make doctor (pre-flight check),
 # make wheelhouse [WHEELS=dir] (offline install: then make lab WHEELS=dir),
@@ -15,7 +16,7 @@ STAMP  := $(VENV)/.ganlab-installed
 PIP_FROM = $(if $(WHEELS),--no-index --find-links $(WHEELS))
 BRANCH ?= main
 
-.PHONY: lab test test-browser lint data notebooks bench clean doctor wheelhouse colab
+.PHONY: lab test verify test-browser lint data notebooks bench clean doctor wheelhouse colab
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -50,14 +51,20 @@ data: $(STAMP)
 	$(BIN)/python -m ganlab.data.fetch
 
 notebooks: $(STAMP)
-	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+	$(BIN)/python tools/run_notebooks.py notebooks/[0-9][0-9]_*.ipynb notebooks/solutions/*.ipynb
+
+# Every notebook in full cpu mode, into temporary copies (the committed files are never
+# written): every assert is a claim of the text, so this checks that each claim holds here.
+VERIFY_JOBS ?= 2
+verify: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py --verify -j $(VERIFY_JOBS) notebooks/[0-9][0-9]_*.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # Run by path, not with -m: the table still prints when `import ganlab` itself fails.
 doctor: $(STAMP)
-	$(BIN)/python ganlab/doctor.py
+	$(BIN)/python tools/doctor.py
 
 # Every wheel the course needs on this platform (same OS, CPU and Python as the laptops).
 wheelhouse: $(STAMP)

@@ -10,6 +10,7 @@ must already be there, as on Colab, and only ganlab is built and installed.
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,9 +97,10 @@ def test_colab_install_cell_installs_ganlab_and_leaves_torch_alone(colab_vm, tmp
     assert "Requirement already satisfied: torch>=" in pip and "Successfully built ganlab" in pip
     assert "Collecting torch" not in pip and "Installing build dependencies" not in pip
     (line,) = [ln for ln in pip.splitlines() if "Successfully installed" in ln]
-    assert line.split("Successfully installed ")[1].split() == ["ganlab-0.1.0"]
+    version = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert line.split("Successfully installed ")[1].split() == [f"ganlab-{version}"]  # ganlab alone
     assert {p.name for p in purelib.iterdir()} - {"__pycache__"} == {
-        "preinstalled.pth", "ganlab", "ganlab-0.1.0.dist-info"}
+        "preinstalled.pth", "ganlab", f"ganlab-{version}.dist-info"}
 
     first_cells = [c.source for c in nbformat.read(colab.notebooks(clone)[0], as_version=4).cells[2:]
                    if c.cell_type == "code"][:1]  # the imports cell

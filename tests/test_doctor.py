@@ -14,7 +14,7 @@ import torchvision
 from jupyter_client import kernelspec
 
 import ganlab
-from ganlab import doctor
+from tools import doctor
 
 ROOT = Path(__file__).parents[1]
 
@@ -154,4 +154,4 @@ def test_doctor_reference_times_are_the_readme_table():
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_doctor_runs_the_module_by_path():
     dry = subprocess.run(["make", "-n", "doctor"], cwd=ROOT, capture_output=True, text=True)
-    assert ".venv/bin/python ganlab/doctor.py" in dry.stdout
+    assert ".venv/bin/python tools/doctor.py" in dry.stdout

@@ -1,6 +1,7 @@
 """The committed notebooks show what a full run printed, and nothing else: no machine
 paths, no progress-bar debris, and a last line that says how the run was made."""
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -53,6 +54,25 @@ def test_run_notebooks_refuses_to_write_a_failing_notebook(tmp_path):
                                          nbformat.v4.new_code_cell("assert False, 'a claim failed'")])
     path = tmp_path / "failing.ipynb"
     nbformat.write(nb, path)
-    before = path.read_bytes()
+    before, env = path.read_bytes(), dict(os.environ)
     assert run_notebooks.main([str(path)]) == 1
     assert path.read_bytes() == before  # never overwritten by a failed run
+    assert dict(os.environ) == env  # the full-mode kernel's environment is its own: pytest stays quick
+
+
+def test_run_notebooks_verify_reports_headlines_and_failures_and_writes_nothing(tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import run_notebooks
+
+    cell = nbformat.v4.new_code_cell
+    passing = tmp_path / "passing.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell("HEADLINE = {'recall': 0.5, 'modes': 8}")]), passing)
+    failing = tmp_path / "failing.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell("assert 1 + 1 == 3, 'a claim failed'")]), failing)
+    before = {p: p.read_bytes() for p in (passing, failing)}
+    assert run_notebooks.main(["--verify", str(passing), str(failing)]) == 1
+    printed = capsys.readouterr().out
+    assert "| passing.ipynb |" in printed and "| pass | recall 0.5; modes 8 |" in printed
+    assert "| failing.ipynb |" in printed and "| FAIL |" in printed and "a claim failed" in printed
+    assert "verify: 1 passed, 1 failed" in printed
+    assert {p: p.read_bytes() for p in (passing, failing)} == before  # copies only

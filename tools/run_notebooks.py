@@ -1,15 +1,24 @@
-"""Execute notebooks in full mode (GANLAB_QUICK unset) and store their outputs, cleaned.
+"""Execute notebooks in full mode (GANLAB_QUICK unset): store their outputs, or verify them.
 
-`make notebooks` runs it on every notebook; pass paths to run only some. A notebook whose
-run fails is never written: the committed file keeps the outputs of its last passing run.
+`make notebooks` runs every notebook and writes its outputs, cleaned. A notebook whose run
+fails is never written: the committed file keeps the outputs of its last passing run.
 Progress bars are switched off (TQDM_DISABLE): in a stored notebook they are noise.
 
     .venv/bin/python tools/run_notebooks.py notebooks/01_pattern_1010.ipynb
+
+`make verify` (``--verify``) runs every notebook in full mode on the CPU (the ``cpu`` profile,
+the one the committed outputs come from) into a temporary copy, never touching the committed
+file, and prints a table: notebook, seconds, pass/fail and the notebook's ``HEADLINE`` numbers
+(a dict its last cell defines). Every ``assert`` in a notebook is a claim of its text, so a
+passing verify means every claim held on this machine. ``-j 2`` runs two notebooks at a time.
 """
 
+import argparse
+import json
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -19,19 +28,59 @@ from nbclient.exceptions import CellExecutionError
 sys.path.insert(0, str(Path(__file__).parent))
 from clean_notebooks import clean  # noqa: E402
 
+# Appended to a verify run's copy: the notebook's own headline numbers, as one JSON line.
+REPORT = "import json; print('HEADLINE ' + json.dumps(globals().get('HEADLINE', {}), default=float))"
 
-def execute(path, *, timeout=1800):
-    """Run a copy of the notebook at ``path`` in full mode; return (notebook, seconds)."""
+
+def execute(path, *, timeout=1800, extra=(), profile=()):
+    """Run a copy of the notebook at ``path`` in full mode; return (notebook, seconds).
+
+    ``extra``: code cells appended to the copy before it runs; ``profile``: environment
+    variables for its kernel (e.g. ``GANLAB_PROFILE``)."""
     nb = nbformat.read(path, as_version=4)
-    os.environ.pop("GANLAB_QUICK", None)  # full mode
-    os.environ["TQDM_DISABLE"] = "1"
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in extra]
+    # The kernel's environment, not this process's: a caller (pytest in quick mode) keeps its own.
+    env = {k: v for k, v in os.environ.items() if k != "GANLAB_QUICK"} | {"TQDM_DISABLE": "1", **dict(profile)}
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute(env=env)
     return nb, time.perf_counter() - start
 
 
-def main(paths):
+def verify_one(path):
+    """Full cpu-profile run of a copy of ``path``: (path, seconds, error or None, headline)."""
+    start = time.perf_counter()
+    try:
+        nb, seconds = execute(path, extra=[REPORT], profile={"GANLAB_PROFILE": "cpu", "GANLAB_DEVICE": "cpu"})
+    except CellExecutionError as err:
+        return path, time.perf_counter() - start, str(err)[-2000:], {}
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    line = next((s for s in printed.splitlines() if s.startswith("HEADLINE ")), "HEADLINE {}")
+    return path, seconds, None, json.loads(line[len("HEADLINE "):])
+
+
+def headline_text(numbers):
+    return "; ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in numbers.items())
+
+
+def verify(paths, *, jobs=1):
+    """Run every notebook in ``paths`` (``jobs`` at a time); print the table; 1 if any failed."""
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(verify_one, paths))
+    print("\n| notebook | seconds | result | headline numbers |\n|---|---:|---|---|")
+    for path, seconds, error, numbers in results:
+        print(f"| {Path(path).name} | {seconds:.0f} | {'FAIL' if error else 'pass'} | {headline_text(numbers)} |")
+    failed = [(p, e) for p, _, e, _ in results if e]
+    for path, error in failed:
+        print(f"\n{path} FAILED:\n{error}")
+    print(f"\n{len(results)} notebooks in {time.perf_counter() - start:.0f} s, {jobs} at a time")
+    print(f"verify: {len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def store(paths):
+    """Run each notebook in full mode and write its outputs, cleaned; 1 if any failed."""
     failed = []
     for p in paths:
         print(f"{p}: running in full mode ...", flush=True)
@@ -44,6 +93,15 @@ def main(paths):
         nbformat.write(clean(nb), p)
         print(f"{p}: {seconds:.0f} s, written", flush=True)
     return 1 if failed else 0
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--verify", action="store_true", help="run copies; write nothing; print a table")
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="notebooks at a time (--verify)")
+    args = parser.parse_args(argv)
+    return verify(args.paths, jobs=args.jobs) if args.verify else store(args.paths)
 
 
 if __name__ == "__main__":

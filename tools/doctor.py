@@ -1,4 +1,4 @@
-"""Pre-flight check for a workshop laptop: ``make doctor`` (or ``python -m ganlab.doctor``).
+"""Pre-flight check for a workshop laptop: ``make doctor`` (``python tools/doctor.py``).
 
 Prints one table, then ``ready`` or exactly what to fix, and exits 1 if something needs fixing.
 """
