@@ -48,7 +48,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check ganlab tests tools notebooks benchmarks conftest.py
 
 data: $(STAMP)
-	$(BIN)/python -m ganlab.data.fetch
+	$(BIN)/python tools/fetch_data.py
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py notebooks/[0-9][0-9]_*.ipynb notebooks/solutions/*.ipynb

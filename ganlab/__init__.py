@@ -7,13 +7,13 @@ imported on first use.
 
 import importlib
 
-from . import data, ema, gan, judges, loop, losses, manifold, metrics, nets, toy2d
+from . import anomaly, data, ema, gan, judges, loop, losses, manifold, metrics, nets, sagan, toy2d
 from .checkpoint import load_checkpoint, save_checkpoint
 from .device import choose, is_quick, pick_device, profile, seed_everything, set_threads
 from .gan import GAN, adam, d_step, g_step
 from .history import History
 from .loop import NonFiniteLoss, train
-from .losses import BCE, MSE, WGAN, gradient_penalty, r1_penalty
+from .losses import BCE, HINGE, MSE, WGAN, gradient_penalty, r1_penalty
 from .paths import data_root
 
 __version__ = "0.2.0"
@@ -28,8 +28,9 @@ def __getattr__(name):
 
 
 __all__ = [
-    "BCE", "GAN", "MSE", "WGAN", "History", "NonFiniteLoss", "adam", "choose", "d_step", "g_step", "train",
-    "gradient_penalty", "r1_penalty", "data_root", "is_quick", "pick_device", "profile",
+    "BCE", "GAN", "HINGE", "MSE", "WGAN", "History", "NonFiniteLoss", "adam", "choose", "d_step", "g_step",
+    "train", "gradient_penalty", "r1_penalty", "data_root", "is_quick", "pick_device", "profile",
     "seed_everything", "set_threads", "load_checkpoint", "save_checkpoint",
-    "data", "ema", "gan", "judges", "losses", "loop", "manifold", "metrics", "nets", "toy2d", *_LAZY,
+    "anomaly", "data", "ema", "gan", "judges", "losses", "loop", "manifold", "metrics", "nets", "sagan",
+    "toy2d", *_LAZY,
 ]

@@ -104,10 +104,14 @@ def _cached(path, fingerprint, train, *, verbose):
     saved = state.get("fingerprint", [])
     if len(saved) == len(fingerprint) and all(abs(a - b) < 1e-4 for a, b in zip(saved, fingerprint)):
         return state, "cached"
-    start = time.perf_counter()
+    start, threads = time.perf_counter(), torch.get_num_threads()
     with torch.random.fork_rng():  # the same judge whatever ran before; the caller's RNG untouched
         torch.manual_seed(0)  # before the model is built: its initial weights are part of the recipe
-        state = {**train(), "fingerprint": fingerprint}
+        torch.set_num_threads(1)  # sums split over threads round differently: one thread, one judge
+        try:
+            state = {**train(), "fingerprint": fingerprint}
+        finally:
+            torch.set_num_threads(threads)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)

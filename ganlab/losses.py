@@ -4,8 +4,8 @@ D returns a raw score s per sample. For the classic GAN, D(x) = σ(s) is the
 probability that x is real; the sigmoid lives here, not in the model, so that BCE
 can use the numerically stable ``binary_cross_entropy_with_logits``.
 
-Every ``loss_D`` is the *mean* of its real and fake halves, so at the equilibrium
-D(x) = ½ both players sit at the same value:
+Every ``loss_D`` is the *mean* of its real and fake halves (the hinge loss sums them, as in
+its papers), so at the equilibrium D(x) = ½ both players sit at the same value:
 MSE: (½ − 1)² = (½ − 0)² = 0.25;  BCE: −ln ½ = ln 2 ≈ 0.693.
 """
 
@@ -50,6 +50,13 @@ def wgan_g(fake_out):
     return -fake_out.mean()
 
 
+def hinge_d(real_out, fake_out):
+    """Hinge loss_D = E[max(0, 1 − s_real)] + E[max(0, 1 + s_fake)] (SNGAN, SAGAN): a sum, as in
+    the papers. A sample scored past its margin (s_real ≥ 1, s_fake ≤ −1) adds nothing and
+    no gradient, so D stops pushing scores it already has right."""
+    return F.relu(1 - real_out).mean() + F.relu(1 + fake_out).mean()
+
+
 def _identity(x):
     return x
 
@@ -66,6 +73,7 @@ class Loss(NamedTuple):
 BCE = Loss("BCE", bce_d, bce_g, torch.sigmoid)
 MSE = Loss("MSE", mse_d, mse_g, torch.sigmoid)
 WGAN = Loss("WGAN", wgan_d, wgan_g, _identity)
+HINGE = Loss("hinge", hinge_d, wgan_g, _identity)  # G: −E[s_fake], no margin, as for WGAN
 
 
 def interpolate_grad_norms(D, real, fake, *, labels=None, create_graph=True):

@@ -65,23 +65,28 @@ VIEW_2D = {"ring8": 1.6, "grid25": 5.5}  # half-width of the plotted square
 
 
 @torch.no_grad()
-def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120):
+def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120, scale=1.0, G=None):
     """D's (or the critic's) raw score as filled contours, real points (black) and
-    generated points (orange) on top: the surface G's samples slide along."""
+    generated points (orange) on top: the surface G's samples slide along.
+    ``scale``: the models see x / scale (``ganlab.toy2d.SCALE``); ``G``: draw another
+    generator's samples (an EMA copy). A packed D scores each point packed with copies of itself."""
     from . import data
 
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     h = VIEW_2D[name]
     ticks = torch.linspace(-h, h, resolution)
-    grid = torch.cartesian_prod(ticks, ticks)  # (R², 2), x varies slowest
-    was_training = gan.D.training
-    gan.D.eval()
-    surface = gan.D(grid.to(gan.device)).cpu().reshape(resolution, resolution)  # [i, j] = (x_i, y_j)
-    gan.D.train(was_training)
+    grid = torch.cartesian_prod(ticks, ticks) / scale  # (R², 2), x varies slowest
+    D, m = getattr(gan.D, "D", gan.D), getattr(gan.D, "m", 1)  # a Packed D: its inner D, pack size
+    was_training = D.training
+    D.eval()
+    with torch.no_grad():
+        surface = D(grid.repeat(1, m).to(gan.device)).cpu().reshape(resolution, resolution)  # [i, j]
+    D.train(was_training)
     ax.contourf(ticks, ticks, surface.T, levels=20, cmap="Blues")
     real = data.gaussian_mixture(name, n, seed=0)[0]
-    fake = gan.generate(n).cpu()
+    with torch.no_grad():
+        fake = (gan.generate(n) if G is None else G(gan.sample_z(n))).cpu() * scale
     ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.6, label="generated")
     ax.set(xlim=(-h, h), ylim=(-h, h), aspect="equal", title=title or f"{name}, step {gan.step}")

@@ -22,15 +22,27 @@ import torch
 from torch import nn
 
 from . import data, metrics
+from .device import seed_everything
+from .ema import EMA
 from .gan import GAN
+from .loop import train
 from .losses import BCE, WGAN
 from .nets import mlp_discriminator, mlp_generator
 
-METHODS = {  # notebook 06's rows; the models train on raw (unit=False) or unit-scale data
-    "GAN": dict(method="vanilla", he=False, lr=1e-3, betas=(0.5, 0.999), r1_weight=0.0),
-    "WGAN-GP": dict(method="WGAN-GP", he=False, lr=1e-4, betas=(0.0, 0.9), n_critic=5, gp_weight=10.0),
-    "WGAN-GP (toy)": dict(method="WGAN-GP", he=False, lr=1e-3, betas=(0.5, 0.9), n_critic=5, gp_weight=0.1),
+# Notebook 06's rows and the playground's recipes. Models see unit-scale data and start
+# from He init unless ``unit``/``he`` is False; ``ema``: decay of an EMA copy of G; ``decay``:
+# where the linear lr decay to 0 starts (a fraction of the run); ``batch``: points per batch.
+RECIPES = {
+    "GAN": dict(method="vanilla", unit=False, he=False, lr=1e-3, betas=(0.5, 0.999), r1_weight=0.0),
+    "WGAN-GP (Algorithm 1)": dict(method="WGAN-GP", unit=False, he=False, lr=1e-4, betas=(0.0, 0.9),
+                                  n_critic=5, gp_weight=10.0, hidden=(64, 64, 64)),
+    "WGAN-GP (toy)": dict(method="WGAN-GP", lr=2e-3, betas=(0.5, 0.9), n_critic=5, gp_weight=0.1,
+                          hidden=(64, 64, 64), decay=0.5),
+    "NS-GAN + R1": dict(method="GAN", r1_weight=0.1, lr=5e-4, betas=(0.5, 0.99), decay=0.5, ema=0.999),
+    "NS-GAN + R1 + packing": dict(method="GAN", r1_weight=0.1, lr=5e-4, betas=(0.5, 0.99), decay=0.5,
+                                  ema=0.999, pack=2),
 }
+TRAINING = {"unit": True, "batch": 256, "ema": None, "decay": None}  # the keys make_gan does not take
 SCALE = {"ring8": 2**-0.5, "grid25": 2 * 2**0.5}  # per-coordinate std of each mixture
 
 
@@ -67,13 +79,13 @@ class Packed(nn.Module):
 
 
 def lr_decay(gan, steps, *, start=0.5):
-    """A ``train`` callback: lr_t = lr₀ · min(1, (steps − t) / ((1 − start) · steps)),
-    i.e. constant, then linear to 0 at ``steps``."""
+    """A ``train`` callback for the next ``steps`` G steps from t₀ = ``gan.step``:
+    lr_t = lr₀ · min(1, (t₀ + steps − t) / ((1 − start) · steps)), i.e. constant, then linear to 0."""
     groups = [g for opt in (gan.opt_G, gan.opt_D) for g in opt.param_groups]
-    base = [g["lr"] for g in groups]
+    base, end = [g["lr"] for g in groups], gan.step + steps
 
     def callback(gan, row):
-        factor = min(1.0, max(0.0, (steps - gan.step) / ((1 - start) * steps)))
+        factor = min(1.0, max(0.0, (end - gan.step) / ((1 - start) * steps)))
         for g, lr in zip(groups, base):
             g["lr"] = lr * factor
 
@@ -88,7 +100,6 @@ def make_gan(method="GAN", *, hidden=(128, 128, 128), latent_dim=2, pack=1, he=T
     with the R1 penalty γ/2·E‖∇ₓD(x_real)‖², γ = ``r1_weight``.
     "WGAN-GP": WGAN loss, an MLP critic (LeakyReLU(0.2), no sigmoid), λ = ``gp_weight``.
     "vanilla": a plain GAN (ReLU D, no penalty; pass ``r1_weight=0``).
-    ``METHODS`` holds the settings of notebook 06's table and the playground.
     ``he=False`` keeps PyTorch's default init.
     """
     G = mlp_generator(latent_dim, hidden, (2,), act=nn.ReLU, out=None)
@@ -108,14 +119,25 @@ def make_gan(method="GAN", *, hidden=(128, 128, 128), latent_dim=2, pack=1, he=T
                loss=loss, n_critic=n_critic, gp_weight=gp_weight, r1_weight=r1_weight, n_fixed=1000)
 
 
-def classic_gan(method, **overrides):
-    """One of ``METHODS`` on raw data with PyTorch's default init (notebook 06's table, the
-    playground); ``overrides`` change its settings, e.g. ``lr=1e-3``. Misspelt names fail."""
-    unknown = set(overrides) - set(METHODS[method]) - {"n_critic", "gp_weight", "hidden", "latent_dim"}
-    if unknown:
-        raise TypeError(f"classic_gan: unknown settings {sorted(unknown)}; "
-                        f"choose from {sorted(METHODS[method])}")
-    return make_gan(**{**METHODS[method], **{k: v for k, v in overrides.items() if v is not None}})
+def recipe(name, **overrides):
+    """``RECIPES[name]``'s GAN and its settings; ``overrides`` change them (None keeps the
+    recipe's value; a misspelt setting fails)."""
+    r = {**TRAINING, **RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
+    return make_gan(**{k: v for k, v in r.items() if k not in TRAINING}), r
+
+
+def fit(name, recipe_name, steps, *, seed=0, **overrides):
+    """Train a recipe on mixture ``name`` for ``steps`` G steps from ``seed``. Returns
+    (gan, settings, EMA or None); ``settings["spread0"]`` is G's output std at step 0 in
+    original units (mean over x and y): the width G starts from."""
+    seed_everything(seed)
+    gan, r = recipe(recipe_name, **overrides)
+    r["spread0"] = float(gan.generate(2500).std(0).mean()) * (SCALE[name] if r["unit"] else 1.0)
+    ema = EMA(gan.G, r["ema"], warmup=True) if r["ema"] else None
+    callbacks = [lr_decay(gan, steps, start=r["decay"])] if r["decay"] is not None else []
+    train(gan, sampler(name, unit=r["unit"]), batch_size=r["batch"], steps=steps,
+          callbacks=callbacks + ([ema] if ema else []), progress=False)
+    return gan, r, ema
 
 
 def sampler(name, *, unit=True):

@@ -171,3 +171,19 @@ def test_judge_training_is_the_same_whatever_ran_before_and_leaves_the_rng_as_a_
         after.append(torch.get_rng_state())
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     assert torch.equal(after[1], after[2])  # trained just now vs cached: the same RNG afterwards
+
+
+def test_cached_judge_trains_on_one_thread_and_restores_the_callers_count(tmp_path):
+    # Sums split over threads round differently, so a judge trained on 2 threads differs from one
+    # trained on 1, and every classifier-FID with it; one thread makes the judge the same everywhere.
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        state, how = ganlab.judges._cached(tmp_path / "judge.pt", [1.0],
+                                           lambda: seen.append(torch.get_num_threads()) or {"weights": {}},
+                                           verbose=False)
+        assert seen == [1] and torch.get_num_threads() == 2 and how.startswith("trained")
+        assert ganlab.judges._cached(tmp_path / "judge.pt", [1.0], None, verbose=False)[1] == "cached"
+    finally:
+        torch.set_num_threads(before)

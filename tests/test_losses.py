@@ -85,3 +85,24 @@ def test_r1_penalty_passes_labels_and_leaves_real_untouched():
     D = lambda x, y: (x * y[:, None]).sum(1)  # ∇ₓ D = y·1: ‖∇‖² = 3 y²
     torch.testing.assert_close(losses.r1_penalty(D, real, labels=labels), (3 * labels**2).mean())
     assert not real.requires_grad and real.grad is None
+
+
+# --- hinge: against torch's hinge_embedding_loss (max(0, margin − x) for target −1) ------------
+
+
+def test_hinge_d_matches_hinge_embedding_loss(scores):
+    real, fake = scores
+    minus = -torch.ones(16)  # target −1: loss max(0, 1 − x)
+    expected = (F.hinge_embedding_loss(real, minus, margin=1.0)  # max(0, 1 − s_real)
+                + F.hinge_embedding_loss(-fake, minus, margin=1.0))  # max(0, 1 + s_fake)
+    torch.testing.assert_close(losses.hinge_d(real, fake), expected)
+    torch.testing.assert_close(losses.HINGE.g(fake), -fake.mean())
+
+
+def test_hinge_d_is_zero_past_the_margins():
+    real = torch.tensor([1.0, 2.5], requires_grad=True)
+    fake = torch.tensor([-1.0, -3.0], requires_grad=True)
+    loss = losses.hinge_d(real, fake)
+    loss.backward()
+    assert loss.item() == 0.0 and real.grad.abs().sum() == 0 and fake.grad.abs().sum() == 0
+    assert losses.HINGE.readout is losses.WGAN.readout  # raw scores are logged, as for a critic

@@ -147,6 +147,21 @@ def test_standardise_uses_the_real_sets_units_and_drops_constant_features():
     np.testing.assert_allclose(z_fake - z_real[:10], np.broadcast_to(1 / f_real[:, [0, 2]].std(0), (10, 2)))
 
 
+def test_standardise_floors_a_nearly_dead_features_spread():
+    # one feature fires on 1 of 1,000 real samples: its σ is tiny, so fakes that fire it would sit
+    # hundreds of σ away and swamp every distance; its σ is floored at SD_FLOOR × the median σ
+    rng = np.random.default_rng(0)
+    dead = np.zeros(1000)
+    dead[0] = 1.0
+    f_real = np.c_[rng.normal(0, 1, (1000, 3)), dead]
+    f_fake = np.c_[rng.normal(0, 1, (100, 3)), np.ones(100)]
+    z_real, z_fake = metrics.standardise(f_real, f_fake)
+    median = np.median(f_real.std(0))
+    assert f_real[:, 3].std() < metrics.SD_FLOOR * median  # the floor applies to this feature
+    np.testing.assert_allclose(z_fake[:, 3], (1 - dead.mean()) / (metrics.SD_FLOOR * median))
+    np.testing.assert_allclose(z_real[:, :3].std(0), 1)  # healthy features keep their own σ
+
+
 def test_classifier_fid_is_frechet_distance_of_raw_features():
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(300, 4, generator=g), torch.randn(200, 4, generator=g) * 2 + 1

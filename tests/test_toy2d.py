@@ -147,6 +147,17 @@ def test_lr_decay_is_constant_then_linear_to_zero():
         assert gan.opt_D.param_groups[0]["lr"] == pytest.approx(expected)
 
 
+def test_lr_decay_counts_from_the_current_step():
+    """A second burst of 100 steps from step 40: constant to 90, then linear to 0 at 140."""
+    gan = toy2d.make_gan(lr=1e-3)
+    gan.step = 40
+    decay = toy2d.lr_decay(gan, 100, start=0.5)
+    for step, expected in [(90, 1e-3), (115, 5e-4), (140, 0.0)]:
+        gan.step = step
+        decay(gan, {})
+        assert gan.opt_G.param_groups[0]["lr"] == pytest.approx(expected)
+
+
 def test_score_exact_centres_is_full_coverage():
     centres = toy2d.to_unit(toy2d.data.mixture_centers("grid25"), "grid25")
     G = nn.Sequential(nn.Linear(2, 2))  # a stand-in whose output we replace

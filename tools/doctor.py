@@ -17,8 +17,9 @@ PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
 # Full-mode seconds per notebook: the README's "What a run costs" table (2-core AMD EPYC,
 # one torch thread, a shared machine). tests/test_doctor.py keeps the two equal.
-REFERENCE_SECONDS = {"01_pattern_1010": 41, "02_mnist_gan": 138, "03_celeba_faces": 197,
-                     "04_dcgan": 371, "05_conditional_gan": 428, "06_wgan_gp": 264}
+REFERENCE_SECONDS = {"01_pattern_1010": 41, "02_mnist_gan": 336, "03_celeba_faces": 197,
+                     "04_dcgan": 482, "05_conditional_gan": 371, "06_wgan_gp": 674,
+                     "07_sagan": 437, "08_anomaly_detection": 315}
 # probe() on that same machine, one thread: the best of 10 five-second runs (2026-12-01; the
 # machine was shared, medians 2,100-3,400). Best speed against busy-machine times: estimates
 # err on the long side, as the README's times do.

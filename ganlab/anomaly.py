@@ -1,0 +1,164 @@
+"""Anomaly detection with a GAN trained on normal data only; every score (B,): larger = more anomalous.
+
+AnoGAN (Schlegl et al. 2017): search for the z whose G(z) is closest to the query x, by
+gradient descent on z, minimising A(x) = (1 − λ)·Σ|x − G(z)| + λ·Σ|f(x) − f(G(z))| (residual
+and discrimination loss; f = D's intermediate features, λ = 0.1); the score is A at the last step.
+Efficient GAN (Zenati et al. 2018): a BiGAN trains an encoder E: x -> z with G, so that D(x, z)
+cannot tell (x, E(x)) from (G(z), z); z = E(x) replaces the search: A(x) in one forward pass.
+ROC AUC = P(anomaly's score > normal image's score) + ½·P(tie), the Mann–Whitney U / (n₊·n₋).
+"""
+
+import contextlib
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from . import nets
+from .losses import BCE
+
+LAMBDA = 0.1  # weight of the feature term, as in both papers
+
+
+def roc_curve(scores, is_anomaly):
+    """(fpr, tpr), each (T+1,) from (0, 0) to (1, 1): flag "anomaly" when score ≥ t, for each
+    distinct score t from the highest down; tied scores are flagged together (a diagonal step)."""
+    order = torch.argsort(scores.detach().cpu(), descending=True)
+    s, y = scores.detach().cpu().double()[order], is_anomaly.cpu().double()[order]
+    tp, fp = y.cumsum(0), (1 - y).cumsum(0)
+    last = torch.cat([s[1:] != s[:-1], torch.tensor([True])])  # the end of each run of ties
+    zero = torch.zeros(1, dtype=torch.float64)
+    return torch.cat([zero, fp[last] / fp[-1]]), torch.cat([zero, tp[last] / tp[-1]])
+
+
+def roc_auc(scores, is_anomaly):
+    """Area under the ROC curve by ranks: (R₊ − n₊(n₊ + 1)/2) / (n₊·n₋), where R₊ sums the
+    anomalies' ranks 1..n by ascending score, and tied scores share their mean rank."""
+    y = is_anomaly.cpu().bool()
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if not n_pos or not n_neg:
+        raise ValueError(f"ROC AUC needs anomalies and normal images; got {n_pos} and {n_neg}")
+    _, group, counts = torch.unique(scores.detach().cpu().double(), return_inverse=True, return_counts=True)
+    mean_rank = counts.cumsum(0).double() - (counts.double() - 1) / 2  # ties at ranks a..b: (a + b)/2
+    r_pos = mean_rank[group][y].sum()
+    return float((r_pos - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+class Scored(NamedTuple):
+    score: torch.Tensor  # (B,) A(x), larger = more anomalous
+    recon: torch.Tensor  # (B, C, H, W) G(z), the normal image closest to x that G found
+    z: torch.Tensor  # (B, latent_dim)
+
+
+def anomaly_score(x, recon, feat_x, feat_recon, *, lam=LAMBDA):
+    """(1 − λ)·Σ|x − G(z)| + λ·Σ|f(x) − f(G(z))| for each image: (B,)."""
+    residual = (x - recon).abs().flatten(1).sum(1)
+    return (1 - lam) * residual + lam * (feat_x - feat_recon).abs().flatten(1).sum(1)
+
+
+@contextlib.contextmanager
+def evaluating(*modules):
+    """Eval mode inside (batch norm on its running statistics), each module's mode restored after."""
+    modes = [m.training for m in modules]
+    try:
+        yield [m.eval() for m in modules]
+    finally:
+        for m, mode in zip(modules, modes):
+            m.train(mode)
+
+
+def d_features(D, x):
+    """f(x): what a ``ganlab.nets.Discriminator``'s head reads, (B, F)."""
+    return D.body(x if D.label_maps else x.flatten(1))
+
+
+def anogan(G, D, x, *, latent_dim, steps=500, lr=0.05, lam=LAMBDA, z=None):
+    """AnoGAN's search for all B queries at once: Adam on z (B, latent_dim) minimising ΣA(x).
+    In eval mode (batch norm on fixed statistics) row b of the gradient is query b's own."""
+    with evaluating(G, D):
+        feat_x = d_features(D, x).detach()
+        z = (torch.randn(len(x), latent_dim, device=x.device) if z is None else z.clone()).requires_grad_()
+        opt = torch.optim.Adam([z], lr=lr)
+        for _ in range(steps):
+            recon = G(z)
+            loss = anomaly_score(x, recon, feat_x, d_features(D, recon), lam=lam).sum()
+            z.grad = torch.autograd.grad(loss, z)[0]  # z only: G and D stay as trained
+            opt.step()
+        with torch.no_grad():
+            recon = G(z)
+            return Scored(anomaly_score(x, recon, feat_x, d_features(D, recon), lam=lam), recon, z.detach())
+
+
+class JointDiscriminator(nn.Module):
+    """BiGAN's D(x, z) -> raw score (B,): DCGAN conv features of x (F_x,) and MLP features of
+    z (hidden,), concatenated and joined by an MLP into f(x, z) (hidden,), then a linear head."""
+
+    def __init__(self, latent_dim, *, size=28, channels=1, width=16, hidden=256):
+        super().__init__()
+        conv = nets.conv_discriminator(size=size, channels=channels, width=width)
+        self.dx = conv.body  # (B, C, H, W) -> (B, F_x)
+        self.dz = nn.Sequential(nets.mlp(latent_dim, hidden), nn.LeakyReLU(0.2))
+        self.joint = nn.Sequential(nets.mlp(conv.head.in_features + hidden, hidden), nn.LeakyReLU(0.2))
+        self.head = nn.Linear(hidden, 1)
+        nets.init_normal(self)
+
+    def features(self, x, z):
+        return self.joint(torch.cat([self.dx(x), self.dz(z)], dim=1))  # (B, hidden)
+
+    def forward(self, x, z):
+        return self.head(self.features(x, z)).squeeze(1)
+
+
+def conv_encoder(latent_dim, *, size=28, channels=1, width=16):
+    """E: images (B, C, H, W) -> codes (B, latent_dim): a DCGAN D's conv body, a linear head."""
+    conv = nets.conv_discriminator(size=size, channels=channels, width=width)
+    return nets.init_normal(nn.Sequential(conv.body, nn.Linear(conv.head.in_features, latent_dim)))
+
+
+def bigan_step(G, E, D, opt_D, opt_GE, real, *, latent_dim, loss=BCE):
+    """One BiGAN update; ``opt_GE`` holds the parameters of both G and E.
+
+    (1) D: minimise loss.d(D(x, E(x)), D(G(z), z)). (2) G and E: the same loss with the pairs
+    swapped (non-saturating): each wants D to mistake its pair for the other kind, which
+    can only happen when E inverts G, as the score needs.
+    """
+    z = torch.randn(len(real), latent_dim, device=real.device)
+    code, fake = E(real), G(z)
+    loss_D = loss.d(D(real, code.detach()), D(fake.detach(), z))  # detach: D's step moves only D
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    opt_D.step()
+    loss_GE = loss.d(D(fake, z), D(real, code))  # also fills D's .grad: step (1) clears it first
+    opt_GE.zero_grad(set_to_none=True)
+    loss_GE.backward()
+    opt_GE.step()
+    return {"loss_D": loss_D.item(), "loss_GE": loss_GE.item()}
+
+
+@torch.no_grad()
+def efficient_gan(G, E, D, x, *, lam=LAMBDA):
+    """Efficient GAN's score: z = E(x), then A(x) with the joint D's features f(·, z)."""
+    with evaluating(G, E, D):
+        z = E(x)
+        recon = G(z)
+        return Scored(anomaly_score(x, recon, D.features(x, z), D.features(recon, z), lam=lam), recon, z)
+
+
+def nn_distance(x, reference, *, chunk=256):
+    """Baseline: ‖x − its nearest reference image‖₂ in pixel space, (B,)."""
+    ref = reference.flatten(1)
+    return torch.cat([torch.cdist(q, ref).min(1).values for q in x.flatten(1).split(chunk)])
+
+
+def pca_fit(data, k):
+    """Baseline, fitted on normal data (N, ...): the mean μ (P,) and top-k principal directions V (P, k)."""
+    X = data.flatten(1)
+    mean = X.mean(0)
+    _, vecs = torch.linalg.eigh(((X - mean).T @ (X - mean)).double())  # (P, P); eigenvalues ascending
+    return mean, vecs[:, -k:].float()
+
+
+def pca_error(x, mean, V):
+    """‖r − V Vᵀ r‖², r = x − μ: the part of x the top-k directions cannot explain, (B,)."""
+    r = x.flatten(1) - mean
+    return (r - r @ V @ V.T).pow(2).sum(1)
