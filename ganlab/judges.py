@@ -16,6 +16,7 @@ every mode; a full judge, once cached, is used in quick mode too. The face judge
 faces drawn like the stand-in: it says nothing about real CelebA photographs.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -113,7 +114,7 @@ def _cached(path, fingerprint, train, *, verbose):
         finally:
             torch.set_num_threads(threads)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # two notebooks training at once never share one
     torch.save(state, tmp)
     tmp.replace(path)  # atomic: a half-written cache never looks complete
     return state, f"trained just now, {time.perf_counter() - start:.0f} s"
