@@ -9,7 +9,7 @@ import importlib
 
 from . import anomaly, data, ema, gan, judges, loop, losses, manifold, metrics, nets, sagan, toy2d
 from .checkpoint import load_checkpoint, save_checkpoint
-from .device import choose, is_quick, pick_device, profile, seed_everything, set_threads
+from .device import choose, is_quick, pick_device, profile, run_seed, seed_everything, set_threads
 from .gan import GAN, adam, d_step, g_step
 from .history import History
 from .loop import NonFiniteLoss, train
@@ -30,7 +30,7 @@ def __getattr__(name):
 __all__ = [
     "BCE", "GAN", "HINGE", "MSE", "WGAN", "History", "NonFiniteLoss", "adam", "choose", "d_step", "g_step",
     "train", "gradient_penalty", "r1_penalty", "data_root", "is_quick", "pick_device", "profile",
-    "seed_everything", "set_threads", "load_checkpoint", "save_checkpoint",
+    "run_seed", "seed_everything", "set_threads", "load_checkpoint", "save_checkpoint",
     "anomaly", "data", "ema", "gan", "judges", "losses", "loop", "manifold", "metrics", "nets", "sagan",
     "toy2d", *_LAZY,
 ]

@@ -66,6 +66,17 @@ def seed_everything(seed, deterministic=False):
     return seed
 
 
+def run_seed(default=0):
+    """This run's seed: ``GANLAB_SEED`` if set, else ``default``. ``make verify SEED=1``
+    repeats every notebook with another seed, to measure how far its numbers move."""
+    value = os.environ.get("GANLAB_SEED", "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"GANLAB_SEED={value!r}: give a whole number, e.g. 1")
+    return int(value)
+
+
 def is_quick():
     """True when ``GANLAB_QUICK`` is set (``make test`` sets it): run small, fast."""
     return os.environ.get("GANLAB_QUICK", "").strip().lower() not in ("", "0", "false", "no")

@@ -17,7 +17,7 @@ def threads():
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("GANLAB_QUICK", "GANLAB_PROFILE", "GANLAB_DEVICE", "GANLAB_THREADS"):
+    for name in ("GANLAB_QUICK", "GANLAB_PROFILE", "GANLAB_DEVICE", "GANLAB_THREADS", "GANLAB_SEED"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -85,6 +85,20 @@ def test_seed_everything_repeats_every_generator():
 def test_is_quick_reads_env(monkeypatch, value, quick):
     monkeypatch.setenv("GANLAB_QUICK", value)
     assert ganlab.is_quick() is quick
+
+
+@pytest.mark.parametrize("value, seed", [(None, 7), ("", 7), ("0", 0), (" 2 ", 2)])
+def test_run_seed_reads_ganlab_seed_else_default(clean_env, value, seed):
+    if value is not None:
+        clean_env.setenv("GANLAB_SEED", value)
+    assert ganlab.run_seed(7) == seed
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "1.5"])
+def test_run_seed_bad_value_says_what_to_give(clean_env, value):
+    clean_env.setenv("GANLAB_SEED", value)
+    with pytest.raises(ValueError, match=f"GANLAB_SEED={value!r}: give a whole number"):
+        ganlab.run_seed()
 
 
 # --- set_threads ------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ Progress bars are switched off (TQDM_DISABLE): in a stored notebook they are noi
 the one the committed outputs come from) into a temporary copy, never touching the committed
 file, and prints a table: notebook, seconds, pass/fail and the notebook's ``HEADLINE`` numbers
 (a dict its last cell defines). Every ``assert`` in a notebook is a claim of its text, so a
-passing verify means every claim held on this machine. ``-j 2`` runs two notebooks at a time.
+passing verify means every claim held on this machine. ``-j 2`` runs two notebooks at a time;
+``GANLAB_SEED=1`` (``make verify SEED=1``) runs them all with another seed.
 """
 
 import argparse
@@ -76,7 +77,8 @@ def verify(paths, *, jobs=1):
     failed = [(p, e) for p, _, e, _ in results if e]
     for path, error in failed:
         print(f"\n{path} FAILED:\n{error}")
-    print(f"\n{len(results)} notebooks in {time.perf_counter() - start:.0f} s, {jobs} at a time")
+    seed = os.environ.get("GANLAB_SEED", "") or "0 (each notebook's default)"
+    print(f"\n{len(results)} notebooks in {time.perf_counter() - start:.0f} s, {jobs} at a time, seed {seed}")
     print(f"verify: {len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
