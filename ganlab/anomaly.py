@@ -8,7 +8,6 @@ cannot tell (x, E(x)) from (G(z), z); z = E(x) replaces the search: A(x) in one 
 ROC AUC = P(anomaly's score > normal image's score) + ½·P(tie), the Mann–Whitney U / (n₊·n₋).
 """
 
-import contextlib
 from typing import NamedTuple
 
 import torch
@@ -16,6 +15,7 @@ from torch import nn
 
 from . import nets
 from .losses import BCE
+from .nets import evaluating
 
 LAMBDA = 0.1  # weight of the feature term, as in both papers
 
@@ -54,17 +54,6 @@ def anomaly_score(x, recon, feat_x, feat_recon, *, lam=LAMBDA):
     """(1 − λ)·Σ|x − G(z)| + λ·Σ|f(x) − f(G(z))| for each image: (B,)."""
     residual = (x - recon).abs().flatten(1).sum(1)
     return (1 - lam) * residual + lam * (feat_x - feat_recon).abs().flatten(1).sum(1)
-
-
-@contextlib.contextmanager
-def evaluating(*modules):
-    """Eval mode inside (batch norm on its running statistics), each module's mode restored after."""
-    modes = [m.training for m in modules]
-    try:
-        yield [m.eval() for m in modules]
-    finally:
-        for m, mode in zip(modules, modes):
-            m.train(mode)
 
 
 def d_features(D, x):

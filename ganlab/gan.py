@@ -15,6 +15,7 @@ from torch import nn
 
 from .history import History
 from .losses import BCE, Loss, gradient_penalty, r1_penalty
+from .nets import evaluating
 
 
 @dataclass(eq=False)
@@ -61,12 +62,8 @@ class GAN:
     def generate(self, n=None, *, z=None, labels=None):
         """Samples from G in eval mode: ``n`` fresh ones, or one per row of ``z``."""
         z = self.sample_z(n) if z is None else z.to(self.device)
-        was_training = self.G.training
-        self.G.eval()
-        try:
+        with evaluating(self.G):
             return self.G(z) if labels is None else self.G(z, labels.to(self.device))
-        finally:
-            self.G.train(was_training)
 
     def autocast(self):
         if not self.scaler_D.is_enabled():  # no AMP: skip autocast's enter/exit, tens of µs a step

@@ -213,32 +213,25 @@ GOOD_EVERY = 50  # steps between checked copies of the state: ~0.3 % of an MLP s
 _STATE = ("G", "D", "opt_G", "opt_D", "scaler_G", "scaler_D")
 
 
-def _cpu_copy(value):
-    """A deep copy of a state dict with every tensor copied to the CPU."""
+def _cpu_copy(value, copies=None):
+    """A deep copy of a state dict with every tensor copied to the CPU (each also appended
+    to the list ``copies``, when given)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
+        value = value.detach().to("cpu", copy=True)
+        if copies is not None:
+            copies.append(value)
+        return value
     if isinstance(value, dict):
-        return {k: _cpu_copy(v) for k, v in value.items()}
+        return {k: _cpu_copy(v, copies) for k, v in value.items()}
     if type(value) in (list, tuple):
-        return type(value)(_cpu_copy(v) for v in value)
+        return type(value)(_cpu_copy(v, copies) for v in value)
     return value
 
 
-def _tensors(value):
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _tensors(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _tensors(v)
-
-
-def _all_finite(state):
-    """True if no float tensor in ``state`` holds inf or NaN. Min and max propagate NaN, and
+def _all_finite(tensors):
+    """True if no float tensor holds inf or NaN. Min and max propagate NaN, and
     ``aminmax`` is one pass with no temporary: ~20x cheaper than ``isfinite(t).all()``."""
-    extremes = [v for t in _tensors(state) if t.is_floating_point() and t.numel() for v in torch.aminmax(t)]
+    extremes = [v for t in tensors if t.is_floating_point() and t.numel() for v in torch.aminmax(t)]
     return not extremes or bool(torch.isfinite(torch.stack(extremes)).all())
 
 
@@ -267,8 +260,9 @@ class _LastGood:
 
     def take(self, gan):
         """Copy gan's state if it is all finite; return whether it was."""
-        state = {name: _cpu_copy(getattr(gan, name).state_dict()) for name in _STATE}
-        if not _all_finite(state):
+        copies = []
+        state = {name: _cpu_copy(getattr(gan, name).state_dict(), copies) for name in _STATE}
+        if not _all_finite(copies):
             return False
         self.state, self.step, self.batches_seen = state, gan.step, gan.batches_seen
         self.rows, self.snapshots = len(gan.history.rows), len(gan.history.snapshots)

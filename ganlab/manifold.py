@@ -92,8 +92,3 @@ def precision_recall(real, fake, *, k=5):
     s = manifold_scores(real, fake, k=k)
     return {"precision": s["precision"], "recall": s["recall"]}
 
-
-def density_coverage(real, fake, *, k=5):
-    """{"density": quality, ≈ 1 for a perfect generator, "coverage": diversity in [0, 1]}."""
-    s = manifold_scores(real, fake, k=k, recall=False)
-    return {"density": s["density"], "coverage": s["coverage"]}

@@ -17,6 +17,7 @@ both nets except G's output and D's input layer; ReLU in G with a tanh output (i
 [-1, 1]); LeakyReLU(0.2) in D; weights ~ N(0, 0.02) (``init_normal``).
 """
 
+import contextlib
 import math
 
 import torch
@@ -199,6 +200,17 @@ def init_normal(module, std=0.02):
             nn.init.normal_(m.weight, 1.0, std)
             nn.init.zeros_(m.bias)
     return module
+
+
+@contextlib.contextmanager
+def evaluating(*modules):
+    """Eval mode inside (batch norm on its running statistics), each module's mode restored after."""
+    modes = [m.training for m in modules]
+    try:
+        yield [m.eval() for m in modules]
+    finally:
+        for m, mode in zip(modules, modes):
+            m.train(mode)
 
 
 def count_params(module):

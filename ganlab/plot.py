@@ -6,6 +6,8 @@ Images are in [-1, 1], the course's one convention; they are shown as (x + 1) / 
 import matplotlib.pyplot as plt
 import torch
 
+from .nets import evaluating
+
 
 def image_grid(images, *, nrow=8):
     """(B, C, H, W) images in [-1, 1] -> one (H', W', C) float array in [0, 1] for imshow."""
@@ -78,15 +80,11 @@ def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120, scale=1.0
     ticks = torch.linspace(-h, h, resolution)
     grid = torch.cartesian_prod(ticks, ticks) / scale  # (R², 2), x varies slowest
     D, m = getattr(gan.D, "D", gan.D), getattr(gan.D, "m", 1)  # a Packed D: its inner D, pack size
-    was_training = D.training
-    D.eval()
-    with torch.no_grad():
+    with evaluating(D):
         surface = D(grid.repeat(1, m).to(gan.device)).cpu().reshape(resolution, resolution)  # [i, j]
-    D.train(was_training)
     ax.contourf(ticks, ticks, surface.T, levels=20, cmap="Blues")
     real = data.gaussian_mixture(name, n, seed=0)[0]
-    with torch.no_grad():
-        fake = (gan.generate(n) if G is None else G(gan.sample_z(n))).cpu() * scale
+    fake = (gan.generate(n) if G is None else G(gan.sample_z(n))).cpu() * scale
     ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.6, label="generated")
     ax.set(xlim=(-h, h), ylim=(-h, h), aspect="equal", title=title or f"{name}, step {gan.step}")

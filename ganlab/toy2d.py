@@ -27,7 +27,7 @@ from .ema import EMA
 from .gan import GAN
 from .loop import train
 from .losses import BCE, WGAN
-from .nets import mlp_discriminator, mlp_generator
+from .nets import evaluating, mlp_discriminator, mlp_generator
 
 # Notebook 06's rows and the playground's recipes. Models see unit-scale data and start
 # from He init unless ``unit``/``he`` is False; ``ema``: decay of an EMA copy of G; ``decay``:
@@ -44,11 +44,6 @@ RECIPES = {
 }
 TRAINING = {"unit": True, "batch": 256, "ema": None, "decay": None}  # the keys make_gan does not take
 SCALE = {"ring8": 2**-0.5, "grid25": 2 * 2**0.5}  # per-coordinate std of each mixture
-
-
-def to_unit(x, name):
-    """Original units -> unit scale: x / s."""
-    return x / SCALE[name]
 
 
 def from_unit(x, name):
@@ -149,10 +144,7 @@ def sampler(name, *, unit=True):
 def score(G, name, *, n=2500, unit=True, min_count=20):
     """``metrics.mode_coverage_2d`` of n points of G (a GAN's G, or an EMA copy) in original
     units (the PacGAN protocol: HQ within 3σ of the nearest centre; covered: ≥ min_count)."""
-    was_training = G.training
-    G.eval()
-    z = torch.randn(n, next(G.parameters()).shape[1])
-    x = G(z) * (SCALE[name] if unit else 1.0)
-    G.train(was_training)
+    with evaluating(G):
+        x = G(torch.randn(n, next(G.parameters()).shape[1])) * (SCALE[name] if unit else 1.0)
     return metrics.mode_coverage_2d(x, data.mixture_centers(name), data.MIXTURE_STD[name],
                                     min_count=min_count)

@@ -309,3 +309,11 @@ def test_conv_discriminator_with_batch_norm_couples_the_batch():
     x = torch.randn(6, 1, 28, 28)
     assert (D(x)[:2] - D(x[:2])).abs().max() > 1e-4
 
+
+
+def test_evaluating_switches_to_eval_and_restores_each_mode_even_on_error():
+    a, b = nn.BatchNorm1d(3), nn.BatchNorm1d(3).eval()
+    with pytest.raises(RuntimeError), nets.evaluating(a, b) as inside:
+        assert inside == [a, b] and not a.training and not b.training
+        raise RuntimeError("a failing cell")
+    assert a.training and not b.training  # each back to its own mode

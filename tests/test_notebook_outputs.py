@@ -73,6 +73,34 @@ def test_run_notebooks_verify_reports_headlines_and_failures_and_writes_nothing(
     assert run_notebooks.main(["--verify", str(passing), str(failing)]) == 1
     printed = capsys.readouterr().out
     assert "| passing.ipynb |" in printed and "| pass | recall 0.5; modes 8 |" in printed
-    assert "| failing.ipynb |" in printed and "| FAIL |" in printed and "a claim failed" in printed
+    assert "| failing.ipynb |" in printed and "| FAIL (1) |" in printed and "a claim failed" in printed
     assert "verify: 1 passed, 1 failed" in printed
     assert {p: p.read_bytes() for p in (passing, failing)} == before  # copies only
+
+
+def test_run_notebooks_keep_going_lists_every_failed_claim_and_still_reports_the_headline(tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import run_notebooks
+
+    cell = nbformat.v4.new_code_cell
+    path = tmp_path / "claims.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        cell("x = 0.3\nassert x > 0.5  # first claim"), cell("assert x < 0.1  # second claim"),
+        cell("HEADLINE = {'x': x}")]), path)
+    assert run_notebooks.main(["--verify", "--keep-going", str(path)]) == 1
+    printed = capsys.readouterr().out
+    assert "| FAIL (2) | x 0.3 |" in printed
+    assert "cell 0: assert x > 0.5  # first claim" in printed
+    assert "cell 1: assert x < 0.1  # second claim" in printed
+
+
+def test_run_notebooks_store_prints_the_headline_and_writes_no_report_cell(tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import run_notebooks
+
+    path = tmp_path / "passing.ipynb"
+    source = "HEADLINE = {'modes': 8}"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), path)
+    assert run_notebooks.main([str(path)]) == 0
+    assert "written; modes 8" in capsys.readouterr().out
+    assert [c.source for c in nbformat.read(path, as_version=4).cells] == [source]
