@@ -70,7 +70,7 @@ def test_run_notebooks_verify_reports_headlines_and_failures_and_writes_nothing(
     failing = tmp_path / "failing.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[cell("assert 1 + 1 == 3, 'a claim failed'")]), failing)
     before = {p: p.read_bytes() for p in (passing, failing)}
-    assert run_notebooks.main(["--verify", str(passing), str(failing)]) == 1
+    assert run_notebooks.verify([str(passing), str(failing)], copies=tmp_path / "copies") == 1
     printed = capsys.readouterr().out
     assert "| passing.ipynb |" in printed and "| pass | recall 0.5; modes 8 |" in printed
     assert "| failing.ipynb |" in printed and "| FAIL (1) |" in printed and "a claim failed" in printed
@@ -87,11 +87,12 @@ def test_run_notebooks_keep_going_lists_every_failed_claim_and_still_reports_the
     nbformat.write(nbformat.v4.new_notebook(cells=[
         cell("x = 0.3\nassert x > 0.5  # first claim"), cell("assert x < 0.1  # second claim"),
         cell("HEADLINE = {'x': x}")]), path)
-    assert run_notebooks.main(["--verify", "--keep-going", str(path)]) == 1
+    assert run_notebooks.verify([str(path)], keep_going=True, copies=tmp_path / "copies") == 1
     printed = capsys.readouterr().out
     assert "| FAIL (2) | x 0.3 |" in printed
     assert "cell 0: assert x > 0.5  # first claim" in printed
     assert "cell 1: assert x < 0.1  # second claim" in printed
+    assert (tmp_path / "copies" / "seed-0" / "claims.ipynb").exists()  # the executed copy, to read
 
 
 def test_run_notebooks_store_prints_the_headline_and_writes_no_report_cell(tmp_path, capsys):

@@ -13,6 +13,7 @@ file, and prints a table: notebook, seconds, pass/fail and the notebook's ``HEAD
 passing verify means every claim held on this machine. ``-j 2`` runs two notebooks at a time;
 ``GANLAB_SEED=1`` (``make verify SEED=1``) runs them all with another seed. ``--keep-going``
 runs every cell past a failing one and lists each failed line: what a claim's seed spread needs.
+Each executed copy is left in ``build/verify/seed-N/`` to read.
 """
 
 import argparse
@@ -31,6 +32,7 @@ from nbclient.exceptions import CellExecutionError
 sys.path.insert(0, str(Path(__file__).parent))
 from clean_notebooks import clean  # noqa: E402
 
+COPIES = Path(__file__).parents[1] / "build" / "verify"  # executed copies, one folder per seed
 # Appended to a verify run's copy: the notebook's own headline numbers, as one JSON line.
 REPORT = "import json; print('HEADLINE ' + json.dumps(globals().get('HEADLINE', {}), default=float))"
 
@@ -71,14 +73,18 @@ def failed_lines(nb):
     return found
 
 
-def verify_one(path, keep_going=False):
-    """Full cpu-profile run of a copy of ``path``: (path, seconds, failures, headline)."""
+def verify_one(path, keep_going=False, copies=COPIES):
+    """Full cpu-profile run of a copy of ``path``, kept under ``copies``: (path, seconds, failures,
+    headline)."""
     start = time.perf_counter()
     try:
         nb, seconds = execute(path, extra=[REPORT], keep_going=keep_going,
                               profile={"GANLAB_PROFILE": "cpu", "GANLAB_DEVICE": "cpu"})
     except CellExecutionError as err:
         return path, time.perf_counter() - start, [str(err)[-2000:]], {}
+    folder = Path(copies) / f"seed-{os.environ.get('GANLAB_SEED') or 0}"
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / Path(path).name)
     return path, seconds, failed_lines(nb), headline(nb)
 
 
@@ -86,11 +92,11 @@ def headline_text(numbers):
     return "; ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in numbers.items())
 
 
-def verify(paths, *, jobs=1, keep_going=False):
+def verify(paths, *, jobs=1, keep_going=False, copies=COPIES):
     """Run every notebook in ``paths`` (``jobs`` at a time); print the table; 1 if any failed."""
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(verify_one, paths, [keep_going] * len(paths)))
+        results = list(pool.map(verify_one, paths, [keep_going] * len(paths), [copies] * len(paths)))
     print("\n| notebook | seconds | result | headline numbers |\n|---|---:|---|---|")
     for path, seconds, errors, numbers in results:
         result = f"FAIL ({len(errors)})" if errors else "pass"
