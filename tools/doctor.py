@@ -15,14 +15,13 @@ if not __package__:  # run by path (make doctor): the table appears even if `imp
 
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
-# Full-mode seconds per notebook: the README's "What a run costs" table (2-core AMD EPYC,
-# one torch thread, a shared machine). tests/test_doctor.py keeps the two equal.
-REFERENCE_SECONDS = {"01_pattern_1010": 41, "02_mnist_gan": 336, "03_celeba_faces": 197,
-                     "04_dcgan": 482, "05_conditional_gan": 371, "06_wgan_gp": 674,
-                     "07_sagan": 437, "08_anomaly_detection": 315}
+# Full-mode seconds per notebook: the README's "What a run costs" table (make verify on a 2-core
+# AMD EPYC, one torch thread each, two notebooks at a time). tests/test_doctor.py keeps the two equal.
+REFERENCE_SECONDS = {"01_pattern_1010": 30, "02_mnist_gan": 158, "03_celeba_faces": 194,
+                     "04_dcgan": 251, "05_conditional_gan": 406, "06_wgan_gp": 451,
+                     "07_sagan": 241, "08_anomaly_detection": 125}
 # probe() on that same machine, one thread: the best of 10 five-second runs (2026-12-01; the
-# machine was shared, medians 2,100-3,400). Best speed against busy-machine times: estimates
-# err on the long side, as the README's times do.
+# machine was shared, medians 2,100-3,400). The best speed goes with those uncontended times.
 REFERENCE_IMAGES_PER_S = 4_600
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
