@@ -5,6 +5,7 @@ laptop: the committed runs) or ``gpu`` (CUDA, e.g. Colab's T4). Each notebook's
 parameters cell states its three settings side by side with ``choose``.
 """
 
+import contextlib
 import os
 import random
 
@@ -95,6 +96,17 @@ def set_threads():
             raise ValueError(f"GANLAB_THREADS={value!r}: give a whole number of threads, e.g. 1 or 4")
         torch.set_num_threads(int(value))
     return torch.get_num_threads()
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Torch on one CPU thread inside; the caller's thread count restored after, even on error."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 PROFILES = ("quick", "cpu", "gpu")

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .device import one_thread
 from .metrics import predict
 from .paths import data_root
 
@@ -105,14 +106,12 @@ def _cached(path, fingerprint, train, *, verbose):
     saved = state.get("fingerprint", [])
     if len(saved) == len(fingerprint) and all(abs(a - b) < 1e-4 for a, b in zip(saved, fingerprint)):
         return state, "cached"
-    start, threads = time.perf_counter(), torch.get_num_threads()
-    with torch.random.fork_rng():  # the same judge whatever ran before; the caller's RNG untouched
+    start = time.perf_counter()
+    # fork_rng: the same judge whatever ran before, and the caller's RNG untouched; one thread:
+    # sums split over threads round differently, so one thread makes one judge
+    with torch.random.fork_rng(), one_thread():
         torch.manual_seed(0)  # before the model is built: its initial weights are part of the recipe
-        torch.set_num_threads(1)  # sums split over threads round differently: one thread, one judge
-        try:
-            state = {**train(), "fingerprint": fingerprint}
-        finally:
-            torch.set_num_threads(threads)
+        state = {**train(), "fingerprint": fingerprint}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")  # two notebooks training at once never share one
     torch.save(state, tmp)

@@ -179,3 +179,11 @@ def test_choose_needs_all_three_settings_by_keyword():
     with pytest.raises(TypeError):
         ganlab.choose(quick=1, cpu=2)
     assert device.PROFILES == ("quick", "cpu", "gpu")
+
+
+def test_one_thread_runs_on_one_thread_and_restores_the_count_even_on_error(threads):
+    torch.set_num_threads(2)
+    with pytest.raises(RuntimeError), device.one_thread():
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("a failing cell")
+    assert torch.get_num_threads() == 2

@@ -12,6 +12,8 @@ import numbers
 import torch
 from torch.utils.data import TensorDataset
 
+from ..device import one_thread
+
 FACE_ATTRIBUTES = ("smiling", "eyeglasses", "dark_hair", "dark_skin", "warm_background",
                    "wide_face")
 
@@ -42,16 +44,12 @@ def synthetic_faces(n, size=64, seed=0):
     attrs = torch.randint(2, (n, len(FACE_ATTRIBUTES)), generator=gen).float()
     params = _draw_params(attrs, gen)
     images = torch.empty(n, 3, size, size)
-    threads = torch.get_num_threads()
     # One thread: these small element-wise ops lose more to thread synchronisation than a
     # second thread gains (measured: ~10x slower with 2 threads on a busy 2-core machine).
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         for start in range(0, n, CHUNK):
             part = {k: v[start:start + CHUNK] for k, v in params.items()}
             images[start:start + CHUNK] = _render(part, size)
-    finally:
-        torch.set_num_threads(threads)
     return TensorDataset(images.mul_(2).sub_(1), attrs)
 
 
