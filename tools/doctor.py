@@ -17,9 +17,9 @@ PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
 # Full-mode seconds per notebook: the README's "What a run costs" table (make verify on a 2-core
 # AMD EPYC, one torch thread each, two notebooks at a time). tests/test_doctor.py keeps the two equal.
-REFERENCE_SECONDS = {"01_pattern_1010": 30, "02_mnist_gan": 158, "03_celeba_faces": 194,
-                     "04_dcgan": 251, "05_conditional_gan": 406, "06_wgan_gp": 451,
-                     "07_sagan": 241, "08_anomaly_detection": 125}
+REFERENCE_SECONDS = {"01_pattern_1010": 32, "02_mnist_gan": 165, "03_celeba_faces": 196,
+                     "04_dcgan": 414, "05_conditional_gan": 437, "06_wgan_gp": 494,
+                     "07_sagan": 252, "08_anomaly_detection": 128}
 # probe() on that same machine, one thread: the best of 10 five-second runs (2026-12-01; the
 # machine was shared, medians 2,100-3,400). The best speed goes with those uncontended times.
 REFERENCE_IMAGES_PER_S = 4_600
