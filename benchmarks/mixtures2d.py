@@ -20,12 +20,8 @@ import torch
 from ganlab import toy2d
 
 # NS-GAN + R1 (γ 0.1) + EMA of G + lr decayed linearly to 0 over the second half: toy2d's recipes,
-# with as many steps as fit in about 2 minutes of one core. ring8: packing m = 2, lr 5e-4, batch 256
-# (packing halves D's rows, so a step costs ~⅓ less CPU: seed 0, equal CPU, 89.8 % HQ packed vs 85.5 %
-# unpacked; 95.2 % median of 10 seeds with batch 512 and 9,000 steps, see RESULTS_mixtures2d.md).
-# grid25: unpacked (packing slowed learning: 6–22 % HQ at 7,000 steps, seeds 0–2, against 55 %
-# unpacked at 6,000), batch 256 and lr 1e-3 (seed 0: 89.6 % HQ after 11,000 steps, against 77.6 % at lr 5e-4
-# and 69 % (10-seed median) with batch 512 at 7,000 steps).
+# with as many steps as fit in about 2 minutes of one core. Packing on ring8 only (it slowed learning on
+# grid25); grid25 at lr 1e-3. The measurements behind each choice: RESULTS_mixtures2d.md.
 HEADLINE = {"ring8": ("NS-GAN + R1 + packing", 12000, dict(batch=256)),
             "grid25": ("NS-GAN + R1", 11000, dict(batch=256, lr=1e-3))}
 
