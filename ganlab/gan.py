@@ -32,6 +32,7 @@ class GAN:
     n_critic: int = 1  # D updates per G update (5 for WGAN-GP)
     gp_weight: float = 0.0  # λ of the WGAN-GP gradient penalty (10 in the paper)
     r1_weight: float = 0.0  # γ of the R1 penalty γ/2·E‖∇D(x)‖² on real data (Mescheder et al. 2018)
+    r1_every: int = 1  # lazy R1 (StyleGAN2): only every k-th D step pays for it, weighted k·γ
     conditional: bool = False  # G(z, y) and D(x, y), with y taken from the data
     amp: bool = False  # mixed precision; used on CUDA only
     fixed_z: torch.Tensor = None  # the noise behind every progress picture
@@ -92,6 +93,7 @@ class GAN:
 
 def d_step(gan, real, labels=None):
     """(1) Update D: minimise ``gan.loss.d`` [+ λ·GP + γ/2·R1] on a real batch and a fake one.
+    ``r1_every`` = k: k·γ/2·R1 on every k-th D step, the same on average for 1/k of the cost.
 
     For BCE that is maximising ln D(x) + ln(1 − D(G(z))); for WGAN, E[C(x̃)] − E[C(x)].
     Returns the logged numbers as tensors (History turns them into floats once).
@@ -106,9 +108,9 @@ def d_step(gan, real, labels=None):
         gp, norms = gradient_penalty(gan.D, real.float(), fake.float(), labels=labels if y else None)
         loss_D = loss_D + gan.gp_weight * gp
         stats.update(gp=gp.detach(), grad_norm=norms.detach().mean())
-    if gan.r1_weight:
+    if gan.r1_weight and gan.batches_seen % gan.r1_every == 0:
         r1 = r1_penalty(gan.D, real.float(), labels=labels if y else None)
-        loss_D = loss_D + gan.r1_weight / 2 * r1
+        loss_D = loss_D + gan.r1_weight * gan.r1_every / 2 * r1
         stats.update(r1=r1.detach())
     gan.opt_D.zero_grad(set_to_none=True)
     gan.scaler_D.scale(loss_D).backward()  # without AMP, scale() returns loss_D unchanged

@@ -54,12 +54,6 @@ def _from_loader(gan, loader):
             yield x.to(gan.device, non_blocking=True), (None if y is None else y.to(gan.device))
 
 
-def _fresh(gan, sample, batch_size):
-    while True:
-        x, y = _split(sample(batch_size))
-        yield x.to(gan.device), (None if y is None else y.to(gan.device))
-
-
 def batches(gan, data, batch_size):
     """Endless (real, labels) batches from a tensor, a TensorDataset, a Dataset,
     a DataLoader, or a function ``n -> batch`` (fresh samples each call)."""
@@ -80,8 +74,8 @@ def batches(gan, data, batch_size):
                              f"batch_size={data.batch_size}, drop_last={data.drop_last}): "
                              "give it a smaller batch_size or more data")
         return _from_loader(gan, data), len(data)
-    if callable(data):
-        return _fresh(gan, data, batch_size), None
+    if callable(data):  # fresh samples on every call: an endless iterator (None never comes)
+        return _from_loader(gan, iter(lambda: data(batch_size), None)), None
     raise TypeError(f"train() cannot draw batches from {type(data).__name__}")
 
 

@@ -88,11 +88,11 @@ def lr_decay(gan, steps, *, start=0.5):
 
 
 def make_gan(method="GAN", *, hidden=(128, 128, 128), latent_dim=2, pack=1, he=True,
-             lr=5e-4, betas=(0.5, 0.99), n_critic=1, gp_weight=0.0, r1_weight=0.1):
+             lr=5e-4, betas=(0.5, 0.99), n_critic=1, gp_weight=0.0, r1_weight=0.1, r1_every=1):
     """A GAN for 2-D points: ReLU MLP G (z ~ N(0, I) -> R², no output squashing).
 
     "GAN": non-saturating BCE; D is a LeakyReLU(0.2) MLP on packs of ``pack`` points,
-    with the R1 penalty γ/2·E‖∇ₓD(x_real)‖², γ = ``r1_weight``.
+    with the R1 penalty γ/2·E‖∇ₓD(x_real)‖², γ = ``r1_weight`` (every ``r1_every``-th step, k·γ).
     "WGAN-GP": WGAN loss, an MLP critic (LeakyReLU(0.2), no sigmoid), λ = ``gp_weight``.
     "vanilla": a plain GAN (ReLU D, no penalty; pass ``r1_weight=0``).
     ``he=False`` keeps PyTorch's default init.
@@ -111,7 +111,8 @@ def make_gan(method="GAN", *, hidden=(128, 128, 128), latent_dim=2, pack=1, he=T
     D = Packed(D, pack) if pack > 1 else D
     return GAN(G, D, torch.optim.Adam(G.parameters(), lr, betas=betas),
                torch.optim.Adam(D.parameters(), lr, betas=betas), latent_dim=latent_dim,
-               loss=loss, n_critic=n_critic, gp_weight=gp_weight, r1_weight=r1_weight, n_fixed=1000)
+               loss=loss, n_critic=n_critic, gp_weight=gp_weight, r1_weight=r1_weight, r1_every=r1_every,
+               n_fixed=1000)
 
 
 def recipe(name, **overrides):

@@ -53,6 +53,27 @@ def test_d_step_adds_half_gamma_times_r1():
     torch.testing.assert_close(grads[1] - grads[0], 0.5 * torch.tensor([[0.6, -1.7]]))
 
 
+def test_lazy_r1_adds_k_gamma_on_every_kth_d_step_and_nothing_between():
+    """r1_every = 3: D steps with batches_seen 0 and 3 add 3·γ·w to the weight gradient, 1 and 2 add 0."""
+    gan = toy2d.make_gan(r1_weight=0.5, r1_every=3)
+    gan.D = linear_D([0.6, -1.7])
+    gan.opt_D = torch.optim.SGD(gan.D.parameters(), lr=0.0)
+    real, added, logged = torch.randn(8, 2), [], []
+    for seen in range(4):
+        grads = []
+        for weight in (0.0, 0.5):
+            gan.r1_weight, gan.batches_seen = weight, seen
+            torch.manual_seed(0)  # the same fakes both times
+            stats = d_step(gan, real)
+            grads.append(gan.D[0].weight.grad.clone())
+        added.append(grads[1] - grads[0])
+        logged.append("r1" in stats)
+    w = torch.tensor([[0.6, -1.7]])
+    for seen, expected in enumerate([3 * 0.5 * w, 0 * w, 0 * w, 3 * 0.5 * w]):
+        torch.testing.assert_close(added[seen], expected)
+    assert logged == [True, False, False, True]
+
+
 def test_packed_D_sees_m_samples_per_row():
     seen = []
     inner = nn.Sequential(nn.Linear(6, 1), nn.Flatten(0))
