@@ -12,6 +12,7 @@ with ≥ 20 HQ samples (ganlab's rule) or ≥ 1 (PacGAN's count). Median (min–
 
 import argparse
 import ast
+import functools
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +27,7 @@ from ganlab import toy2d
 # The measurements behind each choice: RESULTS_mixtures2d.md.
 FAST = dict(batch=256, lr=2e-3, hidden=(64, 64, 64), r1_every=4)
 HEADLINE = {"ring8": ("NS-GAN + R1 + packing", 21000, FAST),
-            "grid25": ("NS-GAN + R1", 24000, dict(FAST, r1_weight=0.03, betas=(0.0, 0.99)))}
+            "grid25": ("NS-GAN + R1", 22000, dict(FAST, r1_weight=0.03, betas=(0.0, 0.99)))}
 
 
 def run(name, seed, *, steps=None, **changes):
@@ -44,7 +45,8 @@ def run(name, seed, *, steps=None, **changes):
                    ("r1_weight", None), ("r1_every", 1)))}
     for label, G in (("raw", gan.G), ("ema", ema.G)):
         s20, s1 = toy2d.score(G, name), toy2d.score(G, name, min_count=1)
-        out[label] = {"covered": s20["covered"], "covered1": s1["covered"], "hq": s20["high_quality"]}
+        out[label] = {"covered": s20["covered"], "covered1": s1["covered"], "hq": s20["high_quality"],
+                      "modes": s20["modes"]}
     return out
 
 
@@ -82,18 +84,25 @@ def main(argv=None):
     if not seeds:
         p.error("--seeds 0 runs nothing: give a count n >= 1 (seeds 0..n-1) or two or more seeds")
     changes = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
+    print(table(measure(args.mixtures, seeds, steps=args.steps, jobs=args.jobs, **changes)))
+
+
+def measure(mixtures, seeds, *, steps=None, jobs=1, echo=None, **changes):
+    """``run`` for every mixture and seed, ``jobs`` processes at once; {mixture: [run's result]}.
+    Each run seeds itself, so the numbers are the same for any ``jobs``; ``echo`` (default: print)
+    gets a line a run."""
+    echo = echo or functools.partial(print, flush=True)
     results = {}
-    with ProcessPoolExecutor(args.jobs) as pool:  # each run seeds itself: the same numbers for any --jobs
-        for name in args.mixtures:
+    with ProcessPoolExecutor(jobs) as pool:
+        for name in mixtures:
             runs = results[name] = []
-            futures = [pool.submit(run, name, seed, steps=args.steps, **changes) for seed in seeds]
+            futures = [pool.submit(run, name, seed, steps=steps, **changes) for seed in seeds]
             for seed, future in zip(seeds, futures):
                 runs.append(r := future.result())
                 scores = ", ".join(f"{k} {r[k]['covered']}/{r[k]['covered1']} {r[k]['hq']:.1f}%"
                                    for k in ("raw", "ema"))
-                print(f"# {name} seed {seed}: {r['seconds']:.0f} s ({r['cpu']:.0f} s CPU), {scores}",
-                      flush=True)
-    print(table(results))
+                echo(f"# {name} seed {seed}: {r['seconds']:.0f} s ({r['cpu']:.0f} s CPU), {scores}")
+    return results
 
 
 if __name__ == "__main__":

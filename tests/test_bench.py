@@ -129,6 +129,21 @@ def test_run_quick_writes_machine_and_throughput_tables(tmp_path):
     assert "GPU: none measured" in text
 
 
+def test_run_quick_mixtures_section_summarises_its_own_table(tmp_path):
+    text = run.main(["--quick", "--only", "mixtures", "--out", str(tmp_path / "m.md")])
+    assert "## 4. 2-D mode coverage" in text and "seeds 0–1" in text
+    rows = {}  # (mixture, G) -> the table's median HQ, as printed
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 11 and cells[0] in ("ring8", "grid25"):
+            assert cells[2] == "300" and cells[3] == "2"  # the quick plan's steps and seeds
+            rows[cells[0], cells[4]] = cells[7].split()[0]
+    assert len(rows) == 4
+    summary = next(line for line in text.splitlines() if line.startswith("| 2-D mixtures"))
+    for name in ("ring8", "grid25"):
+        assert f"{name} " in summary and f"{rows[name, 'ema']} % HQ" in summary  # the EMA row's median
+
+
 def test_run_uses_one_thread_unless_told(monkeypatch):
     monkeypatch.delenv("GANLAB_THREADS", raising=False)
     torch.set_num_threads(2)
