@@ -10,6 +10,8 @@ from torch import nn
 
 import ganlab
 from benchmarks import quality, run, throughput
+from ganlab import nets
+from ganlab.ema import EMA
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +118,23 @@ def test_quality_target_needs_every_part():
     assert all(met(good) for met in quality.TARGET.values())
     for part, worse in (("covered", 9), ("kl", 0.05), ("recognisable", 0.84)):
         assert not all(met(good | {part: worse}) for met in quality.TARGET.values())
+
+
+def test_quality_samples_come_from_the_ema_copy_when_there_is_one():
+    ganlab.seed_everything(0)
+    G = nets.conv_generator(8, size=28, channels=1, width=4)
+    gan = ganlab.GAN(G, nets.conv_discriminator(size=28, channels=1, width=4), ganlab.adam(G),
+                     ganlab.adam(G), latent_dim=8)
+    average = EMA(G, decay=0.9)
+    with torch.no_grad():
+        next(average.G.parameters()).mul_(-1)  # the copy now differs from G
+    torch.manual_seed(1)
+    got = quality.samples(gan, average, 5)  # (5, 1, 28, 28)
+    torch.manual_seed(1)
+    z = gan.sample_z(5)  # the same seeds
+    with torch.no_grad():
+        assert torch.equal(got, average.G(z))
+    assert not torch.allclose(got, gan.generate(z=z))  # not G's own samples
 
 
 def test_run_quick_writes_machine_and_throughput_tables(tmp_path):
