@@ -123,8 +123,8 @@ def test_quality_target_needs_every_part():
 def test_quality_samples_come_from_the_ema_copy_when_there_is_one():
     ganlab.seed_everything(0)
     G = nets.conv_generator(8, size=28, channels=1, width=4)
-    gan = ganlab.GAN(G, nets.conv_discriminator(size=28, channels=1, width=4), ganlab.adam(G),
-                     ganlab.adam(G), latent_dim=8)
+    D = nets.conv_discriminator(size=28, channels=1, width=4)
+    gan = ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=8)
     average = EMA(G, decay=0.9)
     with torch.no_grad():
         next(average.G.parameters()).mul_(-1)  # the copy now differs from G
