@@ -15,15 +15,18 @@ def package_lines():
 
 
 def line_kinds(text):
-    """(docstring, blank, comment-only, code) line counts of one module's source."""
+    """(docstring, blank, comment-only, code) line counts of one module's source; each line is
+    counted once, so a blank line inside a docstring is a docstring line."""
     lines = text.splitlines()
-    doc = sum(node.body[0].end_lineno - node.body[0].lineno + 1 for node in ast.walk(ast.parse(text))
-              if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
-              and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
-              and isinstance(node.body[0].value.value, str))
-    blank = sum(not line.strip() for line in lines)
-    comment = sum(line.strip().startswith("#") for line in lines)
-    return doc, blank, comment, len(lines) - doc - blank - comment
+    docs = {n for node in ast.walk(ast.parse(text))
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+            and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+            and isinstance(node.body[0].value.value, str)
+            for n in range(node.body[0].lineno, node.body[0].end_lineno + 1)}
+    rest = [line.strip() for n, line in enumerate(lines, 1) if n not in docs]
+    blank = sum(not line for line in rest)
+    comment = sum(line.startswith("#") for line in rest)
+    return len(docs), blank, comment, len(rest) - blank - comment
 
 
 def test_line_kinds_count_each_line_once():
@@ -31,6 +34,8 @@ def test_line_kinds_count_each_line_once():
             'def f():\n    """One line."""\n    return x\n')
     assert line_kinds(text) == (3, 3, 1, 3)
     assert sum(line_kinds(text)) == len(text.splitlines())
+    with_blank = '"""Summary.\n\nMore.\n"""\n\nx = 1\n'  # the docstring's blank line is not counted twice
+    assert line_kinds(with_blank) == (4, 1, 0, 1)
 
 
 def test_package_size_within_the_readme_budget():
