@@ -1,4 +1,5 @@
-"""Time to quality: seconds of DCGAN-28 training on MNIST until its digits meet ``TARGET``.
+"""Time to quality: seconds of DCGAN-28 training on MNIST until its digits meet ``TARGET``; and
+faces, 03's MLP GAN against 04's face DCGAN at equal training seconds (``faces_equal_time``).
 
 After each chunk of training, ``n_eval`` samples are read by the digit judge
 (``ganlab.judges.mnist_judge``): ``ganlab.metrics.digit_coverage`` gives digits covered, KL to
@@ -64,3 +65,47 @@ def dcgan_mnist(*, cap_s, check_every_s, n_eval=2000, width=32, batch_size=64, l
     return {"checks": checks, "floor": floor, "reached": reached, "n_eval": n_eval,
             "eval_s": eval_s, "judge_accuracy": judge.accuracy, "cap_s": cap_s, "width": width,
             "batch_size": batch_size, "lr_g": lr_g, "ema": ema}
+
+
+def _face_scores(real, fake, judge, floor_fid):
+    rates_real, rates = (ganlab.metrics.attribute_rates(x, judge) for x in (real, fake))
+    q = ganlab.metrics.quality(real, fake, judge)
+    return {"precision": q["precision"], "recall": q["recall"], "coverage": q["coverage"],
+            "fid_ratio": q["fid"] / floor_fid, "worst": max(abs(rates[k] - rates_real[k]) for k in rates)}
+
+
+def faces_equal_time(*, seconds, n_faces=10_000, n_eval=2000, quick=False, seed=0):
+    """Notebook 03's MLP GAN against notebook 04's face DCGAN (R1, γ 1 paid every 4th D step; its EMA
+    copy, decay 0.999, is what gets scored), each trained ``seconds`` on the same 32×32 stand-in
+    faces, both read in the face judge's feature space (``ganlab.judges.face_judge``): precision,
+    recall, coverage, FID over the real-vs-real floor, and ``worst``, the largest |generated − real|
+    attribute rate. Returns {"floor": ..., "MLP": row, "DCGAN": row}; a row adds steps and seconds."""
+    judge = ganlab.judges.face_judge(quick=quick, verbose=False)
+    faces = ganlab.data.synthetic_faces(n_faces, size=32, seed=seed)
+    real = faces.tensors[0]  # (n_faces, 3, 32, 32) in [-1, 1]
+    floor = ganlab.metrics.quality(real[:n_eval], real[n_eval : 2 * n_eval], judge)
+    rows = {"floor": _face_scores(real[:n_eval], real[n_eval : 2 * n_eval], judge, floor["fid"])}
+    for name in ("MLP", "DCGAN"):
+        ganlab.seed_everything(seed)  # each model from its notebook's initial weights and data order
+        gan, batch, average = _face_model(name)
+        history = ganlab.train(gan, faces, batch_size=batch, minutes=seconds / 60, progress=False,
+                               callbacks=[average] if average else ())
+        rows[name] = {"steps": gan.step, "seconds": history.seconds,
+                      **_face_scores(real[:n_eval], samples(gan, average, n_eval), judge, floor["fid"])}
+    return rows
+
+
+def _face_model(name):
+    """(gan, batch size, EMA or None): 03's LayerNorm MLP GAN (paper's Adam, batch 64), or 04's
+    second face DCGAN (width 16, batch 32, R1 γ 1 every 4th D step, an EMA copy of G)."""
+    from torch import nn
+
+    if name == "MLP":
+        leaky = lambda: nn.LeakyReLU(0.2)  # noqa: E731
+        G = nets.mlp_generator(100, (256, 512), (3, 32, 32), act=leaky, norm=nn.LayerNorm)
+        D = nets.mlp_discriminator((3, 32, 32), (512, 256), act=leaky, norm=nn.LayerNorm)
+        return ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=100), 64, None
+    G = nets.conv_generator(100, size=32, channels=3, width=16)
+    D = nets.conv_discriminator(size=32, channels=3, width=16)
+    gan = ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=100, r1_weight=1.0, r1_every=4)
+    return gan, 32, EMA(G, decay=0.999, warmup=True)

@@ -41,15 +41,17 @@ class Plan:
     mixture_seeds: int  # 2-D mixtures: seeds 0..n-1 per mixture, each trained ...
     mixture_steps: int | None  # ... for the headline's steps (None) or this many
     mixture_jobs: int  # runs at once, one process and one thread each
+    face_seconds: float  # faces: training seconds for each model, ...
+    face_seeds: int  # ... seeds 0..n-1
     quick: bool = False
 
 
 FULL = Plan(seconds=1.5, reps=7, dcgan_cap_s=180, dcgan_check_s=20, dcgan_width=32, n_eval=2000,
             batch_sizes=(32, 128, 256), slow=True, cases=tuple(c.name for c in throughput.CASES),
-            mixture_seeds=10, mixture_steps=None, mixture_jobs=2)
+            mixture_seeds=10, mixture_steps=None, mixture_jobs=2, face_seconds=140, face_seeds=3)
 QUICK = Plan(seconds=0.1, reps=3, dcgan_cap_s=10, dcgan_check_s=5, dcgan_width=16, n_eval=500,
              batch_sizes=(32,), slow=False, cases=("MLP-MNIST", "DCGAN-28", "WGAN-GP-28"),
-             mixture_seeds=2, mixture_steps=300, mixture_jobs=1, quick=True)
+             mixture_seeds=2, mixture_steps=300, mixture_jobs=1, face_seconds=2, face_seeds=1, quick=True)
 
 
 def cpu_name():
@@ -187,8 +189,39 @@ def mixtures_section(plan, out):
             "with ≥ 98 %, grid25 25/25 with ≥ 96 %; ≤ 120 s |"]
 
 
+def faces_section(plan, out):
+    seeds = range(plan.face_seeds)
+    n_faces, n_eval = (1000, 300) if plan.quick else (10_000, 2000)
+    runs = [quality.faces_equal_time(seconds=plan.face_seconds, n_faces=n_faces, n_eval=n_eval,
+                                     quick=plan.quick, seed=seed) for seed in seeds]
+    out += ["## 5. Faces: the MLP GAN against the DCGAN at equal training seconds", "",
+            f"Notebook 03's MLP GAN (batch 64) and notebook 04's second face DCGAN (width 16, batch 32, R1 "
+            f"γ 1 every 4th D step; its EMA copy is scored), each trained {plan.face_seconds:g} s on the "
+            f"same {n_faces:,} stand-in faces (32×32), seeds 0–{seeds[-1]}. Read in the face judge's feature "
+            f"space on {n_eval} samples against {n_eval} real faces: precision, recall, coverage, FID over "
+            "the real-vs-real floor, and the largest |generated − real| attribute rate. *real*: two halves "
+            "of the real faces.", "",
+            "| seed | model | steps | training s | precision | recall | coverage | FID / floor "
+            "| largest rate error |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for seed, rows in zip(seeds, runs):
+        for name, r in rows.items():
+            out.append(f"| {seed} | {'real' if name == 'floor' else name} | {r.get('steps', '—')} "
+                       f"| {fmt(r['seconds']) if 'seconds' in r else '—'} | {r['precision']:.3f} "
+                       f"| {r['recall']:.3f} | {r['coverage']:.3f} | {r['fid_ratio']:.1f} "
+                       f"| {r['worst']:.3f} |")
+    out.append("")
+    med = lambda name, k: statistics.median(rows[name][k] for rows in runs)  # noqa: E731
+    wins = sum(rows["DCGAN"]["precision"] > rows["MLP"]["precision"]
+               and rows["DCGAN"]["recall"] > rows["MLP"]["recall"] for rows in runs)
+    return [f"| faces at {plan.face_seconds:g} training s each, median of {len(runs)} seed(s): DCGAN (R1, "
+            f"EMA copy) / 03's MLP, precision; recall; FID / floor | {med('DCGAN', 'precision'):.3f} / "
+            f"{med('MLP', 'precision'):.3f}; {med('DCGAN', 'recall'):.3f} / {med('MLP', 'recall'):.3f}; "
+            f"{med('DCGAN', 'fid_ratio'):.1f} / {med('MLP', 'fid_ratio'):.1f} (DCGAN ahead on both in "
+            f"{wins}/{len(runs)}) | the DCGAN ahead on precision and recall |"]
+
+
 SECTIONS = (("throughput", throughput_section), ("quality", quality_section),
-            ("options", options_section), ("mixtures", mixtures_section))
+            ("options", options_section), ("mixtures", mixtures_section), ("faces", faces_section))
 
 
 def set_threads(flag):

@@ -163,6 +163,28 @@ def test_run_quick_mixtures_section_summarises_its_own_table(tmp_path):
         assert f"{name} " in summary and f"{rows[name, 'ema']} % HQ" in summary  # the EMA row's median
 
 
+def test_face_scores_of_real_faces_against_themselves_are_perfect():
+    judge = ganlab.judges.face_judge(quick=True, verbose=False)
+    real = ganlab.data.synthetic_faces(200, size=32, seed=3).tensors[0]  # (200, 3, 32, 32)
+    got = quality._face_scores(real, real, judge, floor_fid=1.0)
+    assert got["precision"] == got["recall"] == got["coverage"] == 1.0
+    assert got["worst"] == 0.0 and got["fid_ratio"] < 1e-3  # same rates, same feature distribution
+
+
+def test_run_quick_faces_section_summarises_its_own_table(tmp_path):
+    text = run.main(["--quick", "--only", "faces", "--out", str(tmp_path / "f.md")])
+    assert "## 5. Faces" in text and "each trained 2 s" in text
+    rows = {}  # model -> (precision, recall, FID / floor), as printed
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 9 and cells[0] == "0":
+            rows[cells[1]] = (cells[4], cells[5], cells[7])
+    assert set(rows) == {"real", "MLP", "DCGAN"} and rows["real"][2] == "1.0"
+    summary = next(line for line in text.splitlines() if line.startswith("| faces at 2 training s"))
+    dc, mlp = rows["DCGAN"], rows["MLP"]
+    assert f"{dc[0]} / {mlp[0]}; {dc[1]} / {mlp[1]}; {dc[2]} / {mlp[2]}" in summary  # one seed: its own row
+
+
 def test_run_uses_one_thread_unless_told(monkeypatch):
     monkeypatch.delenv("GANLAB_THREADS", raising=False)
     torch.set_num_threads(2)

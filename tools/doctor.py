@@ -16,13 +16,14 @@ if not __package__:  # run by path (make doctor): the table appears even if `imp
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
 # Full-mode seconds per notebook: the README's "What a run costs" table (make verify on a 2-core
-# AMD EPYC, one torch thread each, two notebooks at a time). tests/test_doctor.py keeps the two equal.
-REFERENCE_SECONDS = {"01_pattern_1010": 32, "02_mnist_gan": 165, "03_celeba_faces": 196,
-                     "04_dcgan": 414, "05_conditional_gan": 437, "06_wgan_gp": 494,
-                     "07_sagan": 252, "08_anomaly_detection": 128}
-# probe() on that same machine, one thread: the best of 10 five-second runs (2026-12-01; the
-# machine was shared, medians 2,100-3,400). The best speed goes with those uncontended times.
-REFERENCE_IMAGES_PER_S = 4_600
+# AMD EPYC, family 25 model 17, one torch thread each, two notebooks at a time, 2026-12-04).
+# tests/test_doctor.py keeps the two equal.
+REFERENCE_SECONDS = {"01_pattern_1010": 28, "02_mnist_gan": 193, "03_celeba_faces": 234,
+                     "04_dcgan": 455, "05_conditional_gan": 345, "06_wgan_gp": 433,
+                     "07_sagan": 193, "08_anomaly_detection": 109}
+# probe() on that same machine, one thread, nothing else running: the median of six five-second
+# runs (10,500-12,300) on the day of that table.
+REFERENCE_IMAGES_PER_S = 11_300
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 MIN_FREE_GB = 2.0  # CelebA's zip and cache, checkpoints, classifier caches
