@@ -191,7 +191,7 @@ def mixtures_section(plan, out):
 
 def faces_section(plan, out):
     seeds = range(plan.face_seeds)
-    n_faces, n_eval = (1000, 300) if plan.quick else (10_000, 2000)
+    n_faces, n_eval = (1000 if plan.quick else 10_000), plan.n_eval
     runs = [quality.faces_equal_time(seconds=plan.face_seconds, n_faces=n_faces, n_eval=n_eval,
                                      quick=plan.quick, seed=seed) for seed in seeds]
     out += ["## 5. Faces: the MLP GAN against the DCGAN at equal training seconds", "",
