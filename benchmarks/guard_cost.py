@@ -2,10 +2,9 @@
 
     python benchmarks/guard_cost.py [--steps 100] [--pairs 31] [--threads 1]
 
-The guard is everything issue 15 added to a run: the finiteness check of each logged row,
-a CPU copy of G, D and both optimisers every ``ganlab.loop.GOOD_EVERY`` steps (checked
-finite), the copy when ``train`` starts, and the first-batch shape check. The baseline
-swaps those for no-ops (``_NoGuard``; what remains is one empty method call a step).
+The guard is the finiteness check of each logged row, a CPU copy of ``gan.state_dict()``
+(without the history) every ``ganlab.nan_guard.GOOD_EVERY`` steps (checked finite), the copy when
+``train`` starts, and the first-batch checks. The baseline is ``train(..., checks=False)``.
 Runs alternate (A B, B A, ...) on two identical GANs so that load drifts hit both; the
 figure is the median over pairs of (guarded time / unguarded time) − 1.
 """
@@ -13,37 +12,14 @@ figure is the median over pairs of (guarded time / unguarded time) − 1.
 import argparse
 import statistics
 import time
-from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
 import ganlab
+from ganlab import guard as nan_guard
 from ganlab import loop
-
-
-class _NoGuard:
-    def __init__(self, gan):
-        pass
-
-    def check(self, gan, row, *, checkpoint=None):
-        pass
-
-
-class _NoHook:
-    def remove(self):
-        pass
-
-
-@contextmanager
-def unguarded():
-    saved = loop._LastGood, loop._check_first_batch
-    loop._LastGood, loop._check_first_batch = _NoGuard, lambda gan, real, labels: _NoHook()
-    try:
-        yield
-    finally:
-        loop._LastGood, loop._check_first_batch = saved
 
 
 def mlp_gan(seed=0):
@@ -62,10 +38,9 @@ def mlp_gan(seed=0):
 def timed(gan, data, steps, *, guard):
     """(wall, CPU) seconds of ``steps`` training steps. CPU time is the figure on a shared
     machine: other jobs' load stretches wall time, not the work this process does."""
-    with unguarded() if not guard else nullcontext():
-        wall, cpu = time.perf_counter(), time.process_time()
-        ganlab.train(gan, data, batch_size=64, steps=gan.step + steps, progress=False)
-        return time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter(), time.process_time()
+    ganlab.train(gan, data, batch_size=64, steps=gan.step + steps, progress=False, checks=guard)
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main():
@@ -89,7 +64,7 @@ def main():
         step_ms.append(1000 * t[False][1] / args.steps)
     step = statistics.median(step_ms)
     print(f"MLP-MNIST, batch 64, {torch.get_num_threads()} thread(s), {args.pairs} pairs x "
-          f"{args.steps} steps, a copy every {loop.GOOD_EVERY} steps (+ one per call of train)")
+          f"{args.steps} steps, a copy every {nan_guard.GOOD_EVERY} steps (+ one per call of train)")
     print(f"unguarded step: {step:.2f} ms of CPU time (median)")
     for kind, values in ratios.items():
         q1, _, q3 = statistics.quantiles(values, n=4)
@@ -99,13 +74,14 @@ def main():
     inside, total = accounted(gans[True], data, 3 * args.steps)
     print(f"time inside the guard's code in a guarded run of {3 * args.steps} steps: "
           f"{100 * inside / total:.2f} % of its CPU time (measured directly: little noise)")
-    good = loop._LastGood(gans[True])
+    good = nan_guard.Guard(gans[True])
     cpu = time.process_time()
     for _ in range(20):
         good.take(gans[True])
     copy_ms = 1000 * (time.process_time() - cpu) / 20
     print(f"one checked copy of the state: {copy_ms:.2f} ms of CPU time = "
-          f"{100 * copy_ms / loop.GOOD_EVERY / step:.2f} % of a step, spread over {loop.GOOD_EVERY} steps")
+          f"{100 * copy_ms / nan_guard.GOOD_EVERY / step:.2f} % of a step, spread over "
+          f"{nan_guard.GOOD_EVERY} steps")
 
 
 def accounted(gan, data, steps):
@@ -121,13 +97,13 @@ def accounted(gan, data, steps):
                 spent[0] += time.process_time() - start
         return run
 
-    saved = loop._LastGood.__init__, loop._LastGood.check, loop._check_first_batch
-    loop._LastGood.__init__, loop._LastGood.check = clocked(saved[0]), clocked(saved[1])
+    saved = nan_guard.Guard.__init__, nan_guard.Guard.check, loop._check_first_batch
+    nan_guard.Guard.__init__, nan_guard.Guard.check = clocked(saved[0]), clocked(saved[1])
     loop._check_first_batch = clocked(saved[2])
     try:
         total = timed(gan, data, steps, guard=True)[1]
     finally:
-        loop._LastGood.__init__, loop._LastGood.check, loop._check_first_batch = saved
+        nan_guard.Guard.__init__, nan_guard.Guard.check, loop._check_first_batch = saved
     return spent[0], total
 
 

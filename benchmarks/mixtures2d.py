@@ -37,14 +37,14 @@ def run(name, seed, *, steps=None, **changes):
     steps = steps or default_steps
     torch.set_num_threads(1)
     c0 = time.process_time()
-    gan, settings, ema = toy2d.fit(name, recipe, steps, seed=seed, **{**overrides, **changes})
+    gan, recipe, ema = toy2d.fit(name, recipe, steps, seed=seed, **{**overrides, **changes})
     out = {"seconds": gan.history.seconds, "cpu": time.process_time() - c0, "steps": steps,
-           "spread0": settings["spread0"], "settings": "; ".join(  # the knobs the headline and --set turn
-               f"{k} {settings.get(k, default)}" for k, default in (
-                   ("pack", 1), ("hidden", (128,) * 3), ("lr", None), ("betas", None), ("batch", None),
-                   ("r1_weight", None), ("r1_every", 1)))}
+           "spread0": gan.spread0, "settings": "; ".join(  # the knobs the headline and --set turn
+               f"{k} {getattr(recipe, k)}" for k in ("pack", "hidden", "lr", "betas", "batch", "r1_weight",
+                                                      "r1_every"))}
     for label, G in (("raw", gan.G), ("ema", ema.G)):
-        s20, s1 = toy2d.score(G, name), toy2d.score(G, name, min_count=1)
+        samples = gan.generate(2500, G=G)
+        s20, s1 = toy2d.score(samples, name), toy2d.score(samples, name, min_count=1)
         out[label] = {"covered": s20["covered"], "covered1": s1["covered"], "hq": s20["high_quality"],
                       "modes": s20["modes"]}
     return out

@@ -8,9 +8,8 @@ against held-out test digits, next to the floor (the same call on two disjoint h
 the test set). Times are training time (``History.seconds``); evaluation is counted apart.
 """
 
+import functools
 import time
-
-import torch
 
 import ganlab
 from ganlab import nets
@@ -29,10 +28,9 @@ def _scores(real, fake, judge):
         | ganlab.metrics.quality(real, fake, judge)
 
 
-@torch.no_grad()
 def samples(gan, average, n):
-    """n images from G (``gan.generate``), or from its EMA copy ``average.G`` (always in eval mode)."""
-    return average.G(gan.sample_z(n)) if average else gan.generate(n)
+    """n images from G, or from its EMA copy ``average.G`` when there is one."""
+    return gan.generate(n, G=average.G if average else None)
 
 
 def dcgan_mnist(*, cap_s, check_every_s, n_eval=2000, width=32, batch_size=64, lr_g=2e-4, ema=None,
@@ -88,8 +86,8 @@ def faces_equal_time(*, seconds, n_faces=10_000, n_eval=2000, quick=False, seed=
     rows = {"floor": floor | {"fid_ratio": 1.0}}
     for name in ("MLP", "DCGAN"):
         ganlab.seed_everything(seed)  # each model from its notebook's initial weights and data order
-        gan, batch, average = _face_model(name)
-        history = ganlab.train(gan, faces, batch_size=batch, minutes=seconds / 60, progress=False,
+        gan, step, batch, average = _face_model(name)
+        history = ganlab.train(gan, faces, step=step, batch_size=batch, minutes=seconds / 60, progress=False,
                                callbacks=[average] if average else ())
         rows[name] = {"steps": gan.step, "seconds": history.seconds,
                       **_face_scores(real[:n_eval], samples(gan, average, n_eval), judge, floor_fid)}
@@ -97,16 +95,17 @@ def faces_equal_time(*, seconds, n_faces=10_000, n_eval=2000, quick=False, seed=
 
 
 def _face_model(name):
-    """(gan, batch size, EMA or None): 03's LayerNorm MLP GAN (paper's Adam, batch 64), or 04's
-    second face DCGAN (width 16, batch 32, R1 γ 1 every 4th D step, an EMA copy of G)."""
+    """(gan, step, batch size, EMA or None): 03's LayerNorm MLP GAN (paper's Adam, batch 64), or
+    04's second face DCGAN (width 16, batch 32, R1 γ 1 every 4th D step, an EMA copy of G)."""
     from torch import nn
 
     if name == "MLP":
         leaky = lambda: nn.LeakyReLU(0.2)  # noqa: E731
         G = nets.mlp_generator(100, (256, 512), (3, 32, 32), act=leaky, norm=nn.LayerNorm)
         D = nets.mlp_discriminator((3, 32, 32), (512, 256), act=leaky, norm=nn.LayerNorm)
-        return ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=100), 64, None
+        return ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=100), ganlab.steps.bce, 64, None
     G = nets.conv_generator(100, size=32, channels=3, width=16)
     D = nets.conv_discriminator(size=32, channels=3, width=16)
-    gan = ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=100, r1_weight=1.0, r1_every=4)
-    return gan, 32, EMA(G, decay=0.999, warmup=True)
+    gan = ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=100)
+    step = functools.partial(ganlab.steps.r1, gamma=1.0, every=4)
+    return gan, step, 32, EMA(G, decay=0.999, warmup=True)

@@ -5,18 +5,20 @@ most are also here at the top. ``plot`` and ``playground`` load matplotlib, so t
 imported on first use.
 """
 
-import importlib
+import importlib  # noqa: I001 (the submodules on two lines, not fifteen)
 
-from . import anomaly, data, ema, gan, judges, loop, losses, manifold, metrics, nets, sagan, toy2d
+from . import anomaly, data, ema, gan, guard, judges, loop, losses, manifold, metrics, nets, sagan, steps
+from . import toy2d
 from .checkpoint import load_checkpoint, save_checkpoint
-from .device import choose, is_quick, pick_device, profile, run_seed, seed_everything, set_threads
-from .gan import GAN, adam, d_step, g_step
+from .device import choose, pick_device, profile, run_seed, seed_everything, set_threads, setup
+from .gan import GAN, adam
+from .guard import NonFiniteLoss
 from .history import History
-from .loop import NonFiniteLoss, train
+from .loop import train
 from .losses import BCE, HINGE, MSE, WGAN, gradient_penalty, r1_penalty
 from .paths import data_root
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 _LAZY = ("plot", "playground")
 
 
@@ -28,9 +30,8 @@ def __getattr__(name):
 
 
 __all__ = [
-    "BCE", "GAN", "HINGE", "MSE", "WGAN", "History", "NonFiniteLoss", "adam", "choose", "d_step", "g_step",
-    "train", "gradient_penalty", "r1_penalty", "data_root", "is_quick", "pick_device", "profile",
-    "run_seed", "seed_everything", "set_threads", "load_checkpoint", "save_checkpoint",
-    "anomaly", "data", "ema", "gan", "judges", "losses", "loop", "manifold", "metrics", "nets", "sagan",
-    "toy2d", *_LAZY,
+    "BCE", "GAN", "HINGE", "MSE", "WGAN", "History", "NonFiniteLoss", "adam", "choose", "train",
+    "gradient_penalty", "r1_penalty", "data_root", "pick_device", "profile", "run_seed", "seed_everything",
+    "set_threads", "setup", "load_checkpoint", "save_checkpoint", "anomaly", "data", "ema", "gan", "guard",
+    "judges", "losses", "loop", "manifold", "metrics", "nets", "sagan", "steps", "toy2d", *_LAZY,
 ]

@@ -16,6 +16,7 @@ from torch import nn
 from . import nets
 from .losses import BCE
 from .nets import evaluating
+from .steps import update
 
 LAMBDA = 0.1  # weight of the feature term, as in both papers
 
@@ -56,26 +57,21 @@ def anomaly_score(x, recon, feat_x, feat_recon, *, lam=LAMBDA):
     return (1 - lam) * residual + lam * (feat_x - feat_recon).abs().flatten(1).sum(1)
 
 
-def d_features(D, x):
-    """f(x): what a ``ganlab.nets.Discriminator``'s head reads, (B, F)."""
-    return D.body(x if D.label_maps else x.flatten(1))
-
-
 def anogan(G, D, x, *, latent_dim, steps=500, lr=0.05, lam=LAMBDA, z=None):
     """AnoGAN's search for all B queries at once: Adam on z (B, latent_dim) minimising ΣA(x).
     In eval mode (batch norm on fixed statistics) row b of the gradient is query b's own."""
     with evaluating(G, D):
-        feat_x = d_features(D, x).detach()
+        feat_x = D.features(x).detach()
         z = (torch.randn(len(x), latent_dim, device=x.device) if z is None else z.clone()).requires_grad_()
         opt = torch.optim.Adam([z], lr=lr)
         for _ in range(steps):
             recon = G(z)
-            loss = anomaly_score(x, recon, feat_x, d_features(D, recon), lam=lam).sum()
+            loss = anomaly_score(x, recon, feat_x, D.features(recon), lam=lam).sum()
             z.grad = torch.autograd.grad(loss, z)[0]  # z only: G and D stay as trained
             opt.step()
         with torch.no_grad():
             recon = G(z)
-            return Scored(anomaly_score(x, recon, feat_x, d_features(D, recon), lam=lam), recon, z.detach())
+            return Scored(anomaly_score(x, recon, feat_x, D.features(recon), lam=lam), recon, z.detach())
 
 
 class JointDiscriminator(nn.Module):
@@ -104,24 +100,21 @@ def conv_encoder(latent_dim, *, size=28, channels=1, width=16):
     return nets.init_normal(nn.Sequential(conv.body, nn.Linear(conv.head.in_features, latent_dim)))
 
 
-def bigan_step(G, E, D, opt_D, opt_GE, real, *, latent_dim, loss=BCE):
-    """One BiGAN update; ``opt_GE`` holds the parameters of both G and E.
+def bigan_step(gan, batches, *, loss=BCE):
+    """One BiGAN step (Donahue et al. 2017): ``gan`` holds G, the encoder E and the joint D(x, z).
 
-    (1) D: minimise loss.d(D(x, E(x)), D(G(z), z)). (2) G and E: the same loss with the pairs
-    swapped (non-saturating): each wants D to mistake its pair for the other kind, which
-    can only happen when E inverts G, as the score needs.
+    (1) D: minimise loss.d(D(x, E(x)), D(G(z), z)): tell the encoder's pairs from G's.
+    (2) G and E together: the same loss with the pairs swapped (non-saturating): each wants D to
+        mistake its pair for the other kind, which can only happen when E inverts G.
     """
-    z = torch.randn(len(real), latent_dim, device=real.device)
-    code, fake = E(real), G(z)
-    loss_D = loss.d(D(real, code.detach()), D(fake.detach(), z))  # detach: D's step moves only D
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
-    loss_GE = loss.d(D(fake, z), D(real, code))  # also fills D's .grad: step (1) clears it first
-    opt_GE.zero_grad(set_to_none=True)
-    loss_GE.backward()
-    opt_GE.step()
-    return {"loss_D": loss_D.item(), "loss_GE": loss_GE.item()}
+    real, _ = next(batches)
+    z = gan.sample_z(len(real))
+    code, fake = gan.E(real), gan.G(z)
+    loss_D = loss.d(gan.D(real, code.detach()), gan.D(fake.detach(), z))  # detach: D's step moves only D
+    update(loss_D, gan.opt_D)
+    loss_GE = loss.d(gan.D(fake, z), gan.D(real, code))  # also fills D's .grad: step (1) clears it first
+    update(loss_GE, gan.opt_G, gan.opt_E)
+    return {"loss_D": loss_D.detach(), "loss_GE": loss_GE.detach()}
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
 """Save and restore the full state of a training run, so that nothing is lost.
 
-A checkpoint holds G, D, both optimisers, both AMP scalers, the step counters, the
-history, the fixed noise and every random number generator's state: loading it and
+A checkpoint holds ``gan.state_dict()`` (the players, their optimisers, the step counters, the
+history, the fixed noise) and every random number generator's state: loading it and
 training on gives the same numbers as never having stopped (bit for bit on CPU).
 It contains tensors, numbers, strings, lists and dicts only, and is read with
 ``torch.load(weights_only=True)``, which never runs code from the file.
@@ -11,11 +11,12 @@ import os
 import pickle
 import random
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import torch
 
-FORMAT = 2  # 2: the GAN's own state_dict()
+FORMAT = 3  # 3: the GAN's own state_dict(), with no AMP scalers and an optional E
 
 
 def _rng_state():
@@ -42,8 +43,14 @@ def _set_rng_state(state):
 
 def save_checkpoint(gan, path):
     """Write ``gan``'s full state to ``path`` atomically (a crash never leaves half a file)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    blocking = next((p for p in [folder, *map(str, Path(folder).parents)] if os.path.exists(p)), None)
+    if os.path.isdir(path) or (blocking and not os.path.isdir(blocking)):
+        what = f"{path} is a folder" if os.path.isdir(path) else f"{blocking} is a file, not a folder"
+        raise ValueError(f"cannot save a checkpoint to {path}: {what}. Give a file path in a folder, "
+                         "e.g. data/checkpoints/run.pt")
     state = {"format": FORMAT, "gan": gan.state_dict(), "rng": _rng_state()}
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    os.makedirs(folder, exist_ok=True)
     tmp = f"{path}.tmp"
     torch.save(state, tmp)
     os.replace(tmp, path)  # atomic on POSIX and Windows
@@ -64,8 +71,13 @@ def load_checkpoint(gan, path, *, missing_ok=False):
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a ganlab checkpoint of format {FORMAT}: write one with "
                          "ganlab.save_checkpoint, or pass another path")
-    for name in ("G", "D"):  # before loading anything, so a mismatch leaves gan untouched
-        _check_fits(getattr(gan, name), state["gan"][name], name=name, path=path)
+    for name in ("G", "D", "E"):  # before loading anything, so a mismatch leaves gan untouched
+        mine = getattr(gan, name)
+        if (mine is None) != (name not in state["gan"]):
+            had, has = ("with", "has none") if mine is None else ("without", "has one")
+            raise ValueError(f"{path} was saved from a run {had} {name}; this GAN {has}: build it as saved")
+        if mine is not None:
+            _check_fits(mine, state["gan"][name], name=name, path=path)
     gan.load_state_dict(state["gan"])
     _set_rng_state(state["rng"])
     return True

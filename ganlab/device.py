@@ -1,42 +1,48 @@
 """Where tensors live, how many CPU threads, how runs are made repeatable, and the profile.
 
-A run has one profile: ``quick`` (``GANLAB_QUICK=1``: CI and ``make test``), ``cpu`` (a
-laptop: the committed runs) or ``gpu`` (CUDA, e.g. Colab's T4). Each notebook's
-parameters cell states its three settings side by side with ``choose``.
+``setup()`` decides a run once: the device (cuda > mps > cpu, or ``GANLAB_DEVICE``), the
+profile (``quick`` with ``GANLAB_QUICK=1``, as in CI and ``make test``; else ``gpu`` on CUDA and
+``cpu`` elsewhere; ``GANLAB_PROFILE`` overrides), the seed (``GANLAB_SEED``) and the CPU threads
+(``GANLAB_THREADS``); it prints them in one line. ``choose`` and ``profile`` read that decision,
+so a notebook run on the CPU of a CUDA machine (``GANLAB_DEVICE=cpu``) gets the cpu settings.
 """
 
 import contextlib
 import os
 import random
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 
 def pick_device(verbose=True):
-    """Return the best device: cuda, else mps, else cpu.
-
-    Set ``GANLAB_DEVICE`` (e.g. ``cpu`` or ``cuda:1``) to choose by hand, and
-    ``GANLAB_THREADS`` to fix the number of CPU threads (torch's default otherwise).
-    """
-    set_threads()
+    """Return the best device: cuda, else mps, else cpu; ``GANLAB_DEVICE`` (e.g. ``cpu`` or
+    ``cuda:1``) chooses by hand."""
     name = os.environ.get("GANLAB_DEVICE", "").strip()
     if name:
         try:
-            device, why = torch.device(name), "from GANLAB_DEVICE"
+            device = torch.device(name)
         except RuntimeError as err:
             raise RuntimeError(f"GANLAB_DEVICE={name!r} is not a device name ({err}). Use cpu, cuda, "
                                "cuda:1 or mps, or unset GANLAB_DEVICE, and restart the kernel.") from None
         _check_available(device)
     elif torch.cuda.is_available():
-        device, why = torch.device("cuda"), torch.cuda.get_device_name()
+        device = torch.device("cuda")
     elif torch.backends.mps.is_available():
-        device, why = torch.device("mps"), "Apple GPU"
+        device = torch.device("mps")
     else:
-        device, why = torch.device("cpu"), f"{torch.get_num_threads()} threads"
+        device = torch.device("cpu")
     if verbose:
-        print(f"ganlab: using {device} ({why})")
+        print(f"ganlab: using {describe(device)}")
     return device
+
+
+def describe(device):
+    """The device in words: its GPU's name, "Apple GPU", or the CPU and its torch threads."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"{device} ({'Apple GPU' if device.type == 'mps' else f'{torch.get_num_threads()} threads'})"
 
 
 def _check_available(device):
@@ -78,11 +84,6 @@ def run_seed(default=0):
     return int(value)
 
 
-def is_quick():
-    """True when ``GANLAB_QUICK`` is set (``make test`` sets it): run small, fast."""
-    return os.environ.get("GANLAB_QUICK", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def set_threads():
     """Apply ``GANLAB_THREADS`` (if set) to torch; return the thread count in use.
 
@@ -112,22 +113,45 @@ def one_thread():
 PROFILES = ("quick", "cpu", "gpu")
 
 
-def profile(device=None):
-    """This run's profile: ``quick`` when ``GANLAB_QUICK`` is set, else ``gpu`` on CUDA,
-    else ``cpu`` (Apple's MPS included: its sizes have not been measured there).
-    ``GANLAB_PROFILE`` overrides, e.g. to try the cpu settings on a GPU."""
+class Run(NamedTuple):
+    """What ``setup`` decided for this run."""
+
+    device: torch.device
+    profile: str  # quick, cpu or gpu
+    seed: int
+    threads: int  # torch's CPU threads
+
+
+_RUN = None  # the decision, once made
+
+
+def decide(seed=0):
+    """Decide device, profile, seed and threads (see the module doc), without printing or seeding."""
+    global _RUN
+    device, threads = pick_device(verbose=False), set_threads()
     name = os.environ.get("GANLAB_PROFILE", "").strip().lower()
-    if name:
-        if name not in PROFILES:
-            raise ValueError(f"GANLAB_PROFILE={name!r}: choose one of {', '.join(PROFILES)}")
-        return name
-    if is_quick():
-        return "quick"
-    device = torch.device(device) if device is not None else None
-    on_cuda = device.type == "cuda" if device is not None else torch.cuda.is_available()
-    return "gpu" if on_cuda else "cpu"
+    if name and name not in PROFILES:
+        raise ValueError(f"GANLAB_PROFILE={name!r}: choose one of {', '.join(PROFILES)}")
+    quick = os.environ.get("GANLAB_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+    profile = "quick" if quick else name or ("gpu" if device.type == "cuda" else "cpu")
+    _RUN = Run(device, profile, run_seed(seed), threads)
+    return _RUN
 
 
-def choose(*, quick, cpu, gpu, device=None):
+def setup(seed=0):
+    """Decide this run once (device, profile, seed, threads), seed everything, print it in one line.
+    A notebook's first cell: ``run = ganlab.setup()``; ``run.device`` is where its models go."""
+    run = decide(seed)
+    seed_everything(run.seed)
+    print(f"ganlab: {describe(run.device)}, profile {run.profile}, seed {run.seed}")
+    return run
+
+
+def profile():
+    """This run's profile, as ``setup`` decided it (deciding now if it has not)."""
+    return (_RUN or decide()).profile
+
+
+def choose(*, quick, cpu, gpu):
     """The setting for this run's profile, from the three written side by side."""
-    return {"quick": quick, "cpu": cpu, "gpu": gpu}[profile(device)]
+    return {"quick": quick, "cpu": cpu, "gpu": gpu}[profile()]

@@ -20,7 +20,7 @@ class History:
     def log(self, step, stats, **extra):
         """Append a row; tensors become Python floats here (one sync per row)."""
         row = {"step": int(step)}
-        row.update({k: float(v) for k, v in stats.items()})
+        row.update({k: float(v.detach() if isinstance(v, torch.Tensor) else v) for k, v in stats.items()})
         row.update({k: float(v) for k, v in extra.items()})
         self.rows.append(row)
         return row

@@ -45,6 +45,9 @@ def mlp(*sizes, act=nn.LeakyReLU, norm=None, out=None):
 
 def label_code(y, num_labels):
     """Class ids (B,) -> one-hot (B, K); attribute vectors (B, K) pass through as float."""
+    if y is None:
+        raise ValueError(f"this network is conditional (num_labels={num_labels}): call it with labels, "
+                         "G(z, y) or D(x, y), y as class ids (B,) or attribute vectors (B, K)")
     if y.dtype in (torch.int64, torch.int32, torch.uint8):
         return F.one_hot(y.long(), num_labels).float()
     if y.dim() != 2 or y.shape[1] != num_labels:
@@ -85,19 +88,23 @@ class Discriminator(nn.Module):
         # one-hot in: exactly an embedding table, one F-vector per class
         self.embed = nn.Linear(num_labels, features, bias=False) if num_labels and projection else None
 
-    def forward(self, x, y=None):
+    def features(self, x, y=None):
+        """φ (B, F): what the head reads. With labels, the code joins x first (see the class doc)."""
         if not self.label_maps:
             x = x.flatten(1)  # (B, prod(shape))
-        if not self.num_labels:
-            return self.head(self.body(x)).squeeze(1)
-        code = label_code(y, self.num_labels).to(x.dtype)  # (B, K)
-        if self.label_maps:
-            x = torch.cat([x, code[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)  # (B, C+K, H, W)
-        else:
+        if self.num_labels:
+            code = label_code(y, self.num_labels).to(x.dtype)  # (B, K)
+            if self.label_maps:  # K constant maps on the image's channels: (B, C+K, H, W)
+                code = code[:, :, None, None].expand(-1, -1, *x.shape[2:])
             x = torch.cat([x, code], dim=1)
-        phi = self.body(x)
-        score = self.head(phi).squeeze(1)
-        return score if self.embed is None else score + (self.embed(code) * phi).sum(1)
+        return self.body(x)
+
+    def forward(self, x, y=None):
+        phi = self.features(x, y)
+        score = self.head(phi).squeeze(1)  # (B,)
+        if self.embed is None:
+            return score
+        return score + (self.embed(label_code(y, self.num_labels).to(phi.dtype)) * phi).sum(1)
 
 
 def mlp_generator(latent_dim, hidden, out_shape, *, act=nn.LeakyReLU, norm=None, out=nn.Tanh, num_labels=0):
@@ -154,12 +161,14 @@ def map_layer_norm(c):
     return nn.GroupNorm(1, c)
 
 
-def conv_generator(latent_dim, *, size=64, channels=3, width=64, num_labels=0):
+def conv_generator(latent_dim, *, size=64, channels=3, width=64, num_labels=0, attention=None):
     """z (B, latent_dim) [, y] -> images (B, channels, size, size) in [-1, 1].
 
     [z, code] as a 1×1 image -> (w·2^(n−1), s, s) -> ... -> (w, size/2, size/2) -> image,
     e.g. size 28: z -> (2w, 7, 7) -> (w, 14, 14) -> (channels, 28, 28);
     size 64: z -> (8w, 4, 4) -> (4w, 8, 8) -> (2w, 16, 16) -> (w, 32, 32) -> (channels, 64, 64).
+    ``attention``: a factory ``channels -> module`` placed after the block that makes the
+    (2w, size/4, size/4) maps (``sagan.SelfAttention``).
     """
     start, steps = plan(size)
     widths = [width * 2**i for i in reversed(range(steps))]  # (8w, 4w, 2w, w) for 64
@@ -167,23 +176,85 @@ def conv_generator(latent_dim, *, size=64, channels=3, width=64, num_labels=0):
               up_block(latent_dim + num_labels, widths[0], kernel=start, stride=1, padding=0)]
     layers += [up_block(a, b) for a, b in zip(widths[:-1], widths[1:])]
     layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]  # no BN on the output
-    return init_normal(Generator(nn.Sequential(*layers), num_labels=num_labels))
+    G = init_normal(Generator(nn.Sequential(*layers), num_labels=num_labels))
+    if attention is not None:  # after Unflatten and the blocks up to (2w, size/4, size/4); its own init
+        G.body.insert(steps, attention(2 * width))
+    return G
 
 
-def conv_discriminator(*, size=64, channels=3, width=64, norm=nn.BatchNorm2d, num_labels=0, projection=True):
+def conv_discriminator(*, size=64, channels=3, width=64, norm=nn.BatchNorm2d, num_labels=0, projection=True,
+                       attention=None):
     """images (B, channels, size, size) [, y] -> raw scores (B,): the generator's mirror image.
 
     (channels [+K], size, size) -> (w, size/2, size/2) -> ... -> (w·2^(n−1), s, s) -> score.
     ``norm`` is used in every block but the first (None, or ``map_layer_norm``, for a critic).
+    ``attention``: a factory ``channels -> module`` after the block that makes (2w, size/4, size/4).
     """
     start, steps = plan(size)
     widths = [width * 2**i for i in range(steps)]  # from the image inwards
     layers = [down_block(channels + num_labels, widths[0], norm=None)]  # no norm on the input layer
     layers += [down_block(a, b, norm=norm) for a, b in zip(widths[:-1], widths[1:])]
     body = nn.Sequential(*layers, nn.Flatten())  # (B, w·2^(n−1)·s·s)
-    D = Discriminator(body, widths[-1] * start * start, num_labels=num_labels, projection=projection,
-                      label_maps=True)
-    return init_normal(D)
+    D = init_normal(Discriminator(body, widths[-1] * start * start, num_labels=num_labels,
+                                  projection=projection, label_maps=True))
+    if attention is not None:  # after the blocks to (w, size/2) and (2w, size/4); its own init
+        D.body.insert(2, attention(2 * width))
+    return D
+
+
+class SigmoidPM1(nn.Module):
+    """The seed book's sigmoid output moved to the course's [-1, 1]: 2σ(s) − 1 (= tanh(s/2))."""
+
+    def forward(self, s):
+        return 2 * torch.sigmoid(s) - 1
+
+
+RANGES = {nn.Tanh: (-1.0, 1.0), SigmoidPM1: (-1.0, 1.0), nn.Sigmoid: (0.0, 1.0)}
+
+
+def output_range(G):
+    """(low, high) of what G's last layer can make (tanh, 2σ − 1: [-1, 1]; sigmoid: [0, 1]),
+    or None when its last layer does not bound it (a linear output, e.g. 2-D points)."""
+    shapes = (nn.Unflatten, nn.Flatten)
+    leaves = [m for m in G.modules() if not list(m.children()) and not isinstance(m, shapes)]
+    return RANGES.get(type(leaves[-1])) if leaves else None
+
+
+class Packed(nn.Module):
+    """PacGAN's D on packs of m samples: (B, F) -> (B/m, m·F) -> D -> (B/m,) scores, so a
+    collapsed G shows as m near-identical points. Rows i·m … i·m + m − 1 form pack i;
+    B must be a multiple of m. ``each(x)`` scores every row alone, packed with copies of itself."""
+
+    def __init__(self, D, m):
+        super().__init__()
+        self.D, self.m = D, m
+
+    def forward(self, x):
+        return self.D(x.reshape(x.shape[0] // self.m, -1))
+
+    def each(self, x):
+        return self.D(x.repeat(1, self.m))  # (B, F) -> (B, m·F): [x, x, ..., x]
+
+
+class Scale(nn.Module):
+    """Multiply by a constant: G's last layer (× s) and D's first (× 1/s), so that the nets in
+    between see data of unit spread while everything outside them is in the data's units."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def print_shapes(net, x):
+    """Run ``x`` through ``net``'s blocks one at a time, printing each block's layers and output shape."""
+    for block in net:
+        x = block(x)
+        parts = [type(m).__name__ for m in (block if isinstance(block, nn.Sequential) else [block])]
+        print(f"  {' + '.join(parts):45s} -> {tuple(x.shape)}")
+    return x
 
 
 NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)

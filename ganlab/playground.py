@@ -1,21 +1,23 @@
-"""A 2-D GAN playground: pick a mixture, a recipe, a learning rate and n_critic, press
-train, and watch the samples and the critic's surface move. Widgets only: the recipes
-are ``ganlab.toy2d``'s, the drawing is ``ganlab.plot.draw_2d``.
+"""A 2-D GAN playground: pick a mixture, a recipe, the learning rate, n_critic and the penalty
+weight, press train, and watch the samples and the critic's surface move. Widgets only: the
+recipes are ``ganlab.toy2d``'s, the drawing is ``ganlab.plot.draw_2d``.
 
 ``Playground().show()`` trains one short burst and draws it as an ordinary figure, then
-displays ipywidgets controls. Each press of "train" runs another short burst in the
-button's callback (the button reads "training…" meanwhile) and redraws that figure in
-place, with the live score in its title. Without a front end (nbval, nbconvert) no button
-is ever pressed: the cell keeps its static figure and never waits.
+displays ipywidgets controls. Each press of "train" runs another burst in the button's
+callback (the button reads "training…" meanwhile) and redraws that figure in place, with
+the live score in its title. Without a front end (nbval, nbconvert) no button is ever
+pressed: the cell keeps its static figure and never waits.
 """
+
+import dataclasses
 
 import matplotlib.pyplot as plt
 
 from .loop import train
 from .plot import VIEW_2D, draw_2d
-from .toy2d import RECIPES, SCALE, lr_decay, recipe, sampler, score
+from .toy2d import RECIPES, lr_decay, sampler, score
 
-CHOICES = {"GAN": "GAN", "WGAN-GP": "WGAN-GP (toy)", "R1": "NS-GAN + R1",  # button -> toy2d.RECIPES
+CHOICES = {"WGAN-GP": "WGAN-GP (toy)", "GAN": "GAN", "R1": "NS-GAN + R1",  # button -> toy2d.RECIPES
            "packing": "NS-GAN + R1 + packing"}
 
 
@@ -26,22 +28,24 @@ class Playground:
         self.burst, self.batch_size = burst, batch_size
         self.gan, self.handle, self.widgets, self.buttons = None, None, {}, {}
 
-    def reset(self, name="ring8", choice="packing", lr=None, n_critic=None):
+    def reset(self, name="ring8", choice="WGAN-GP", **changes):
+        """A new game: mixture ``name``, recipe ``choice``, with ``changes`` (lr=, n_critic=, gp_weight=)."""
         self.name, self.choice = name, choice
-        self.gan, self.settings = recipe(CHOICES[choice], lr=lr, n_critic=n_critic, batch=self.batch_size)
+        changes = {k: v for k, v in {**changes, "batch": self.batch_size}.items() if v is not None}
+        self.recipe = dataclasses.replace(RECIPES[CHOICES[choice]], **changes)
+        self.gan = self.recipe.build(name)
 
     def step(self, steps=None):
-        """Train one burst and redraw; returns the figure."""
-        unit, steps = self.settings["unit"], steps or self.burst
-        groups = [g for opt in (self.gan.opt_G, self.gan.opt_D) for g in opt.param_groups]
-        lrs = [g["lr"] for g in groups]  # each burst decays lr to 0 over its second half, then restarts
-        train(self.gan, sampler(self.name, unit=unit), batch_size=self.settings["batch"],
+        """Train one burst (lr from the recipe, decayed to 0 over its second half) and redraw."""
+        steps = steps or self.burst
+        for opt in (self.gan.opt_G, self.gan.opt_D):
+            for group in opt.param_groups:
+                group["lr"] = self.recipe.lr
+        train(self.gan, sampler(self.name), step=self.recipe.step(self.name), batch_size=self.recipe.batch,
               steps=self.gan.step + steps, progress=False, callbacks=[lr_decay(self.gan, steps)])
-        for g, lr in zip(groups, lrs):
-            g["lr"] = lr
-        self.score = score(self.gan.G, self.name, unit=unit)
+        self.score = score(self.gan.generate(2500), self.name)
         fig, ax = plt.subplots(figsize=(4.5, 4.5))
-        draw_2d(self.gan, self.name, ax=ax, scale=SCALE[self.name] if unit else 1.0,
+        draw_2d(self.gan, self.name, ax=ax,
                 title=f"{self.choice} on {self.name}, step {self.gan.step}\n{self.score['covered']}/"
                       f"{self.score['modes']} modes, {self.score['high_quality']:.0f} % high quality")
         plt.close(fig)  # shown through the display handle only
@@ -58,32 +62,35 @@ class Playground:
             import ipywidgets as w
         except ImportError:
             return
-        lr = self.gan.opt_G.param_groups[0]["lr"]
+        r = self.recipe
         self.widgets = {"mixture": w.Dropdown(options=list(VIEW_2D), value=self.name, description="mixture"),
                         "recipe": w.Dropdown(options=list(CHOICES), value=self.choice, description="recipe"),
-                        "lr": w.FloatLogSlider(value=lr, base=10, min=-5, max=-2, description="lr"),
-                        "n_critic": w.IntSlider(value=self.gan.n_critic, min=1, max=10,
-                                                description="n_critic")}
-        self.widgets["recipe"].observe(self._defaults, names="value")  # a new recipe: its lr, n_critic
+                        "lr": w.FloatLogSlider(value=r.lr, base=10, min=-5, max=-2, description="lr"),
+                        "n_critic": w.IntSlider(value=r.n_critic, min=1, max=10, description="n_critic"),
+                        "gp_weight": w.FloatLogSlider(value=max(r.gp_weight, 1e-3), base=10, min=-3, max=2,
+                                                      description="λ (WGAN-GP)")}
+        self.widgets["recipe"].observe(self._defaults, names="value")  # a new recipe: its settings
         self.buttons = {"train": w.Button(description="train"), "reset": w.Button(description="reset")}
         self.buttons["train"].on_click(lambda _: self._train_from_widgets())
         self.buttons["reset"].on_click(lambda _: self._train_from_widgets(reset=True))
-        display(w.VBox([w.HBox(list(self.widgets.values())[:2]), w.HBox(list(self.widgets.values())[2:]),
-                        w.HBox(list(self.buttons.values()))]))
+        rows = [list(self.widgets.values())[:2], list(self.widgets.values())[2:], list(self.buttons.values())]
+        display(w.VBox([w.HBox(row) for row in rows]))
 
     def _defaults(self, change):
         r = RECIPES[CHOICES[change["new"]]]
-        self.widgets["lr"].value, self.widgets["n_critic"].value = r["lr"], r.get("n_critic", 1)
+        self.widgets["lr"].value, self.widgets["n_critic"].value = r.lr, r.n_critic
+        self.widgets["gp_weight"].value = max(r.gp_weight, 1e-3)
 
     def _train_from_widgets(self, reset=False):
-        """A new mixture or recipe starts a new game; lr and n_critic change the running one."""
+        """A new mixture or recipe starts a new game; lr, n_critic and λ change the running one."""
         v = {k: x.value for k, x in self.widgets.items()}
+        settings = {"lr": v["lr"], "n_critic": v["n_critic"]}
+        if RECIPES[CHOICES[v["recipe"]]].gp_weight:  # only a WGAN-GP recipe has a λ to change
+            settings["gp_weight"] = v["gp_weight"]
         if reset or (v["mixture"], v["recipe"]) != (self.name, self.choice):
-            self.reset(v["mixture"], v["recipe"], lr=v["lr"], n_critic=v["n_critic"])
-        for opt in (self.gan.opt_G, self.gan.opt_D):
-            for group in opt.param_groups:
-                group["lr"] = v["lr"]
-        self.gan.n_critic = v["n_critic"]
+            self.reset(v["mixture"], v["recipe"], **settings)
+        else:
+            self.recipe = dataclasses.replace(self.recipe, **settings)
         button = self.buttons.get("train")
         if button is not None:  # the sign that a burst is running
             button.description, button.disabled = "training…", True

@@ -6,7 +6,7 @@ Images are in [-1, 1], the course's one convention; they are shown as (x + 1) / 
 import matplotlib.pyplot as plt
 import torch
 
-from .nets import evaluating
+from .nets import Packed, evaluating
 
 
 def image_grid(images, *, nrow=8):
@@ -67,24 +67,23 @@ VIEW_2D = {"ring8": 1.6, "grid25": 5.5}  # half-width of the plotted square
 
 
 @torch.no_grad()
-def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120, scale=1.0, G=None):
-    """D's (or the critic's) raw score as filled contours, real points (black) and
-    generated points (orange) on top: the surface G's samples slide along.
-    ``scale``: the models see x / scale (``ganlab.toy2d.SCALE``); ``G``: draw another
+def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120, G=None):
+    """D's (or the critic's) raw score as filled contours, real points (black) and generated
+    points (orange) on top: the surface G's samples slide along. ``G``: draw another
     generator's samples (an EMA copy). A packed D scores each point packed with copies of itself."""
     from . import data
 
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     h = VIEW_2D[name]
-    ticks = torch.linspace(-h, h, resolution)
-    grid = torch.cartesian_prod(ticks, ticks) / scale  # (R², 2), x varies slowest
-    D, m = getattr(gan.D, "D", gan.D), getattr(gan.D, "m", 1)  # a Packed D: its inner D, pack size
-    with evaluating(D):
-        surface = D(grid.repeat(1, m).to(gan.device)).cpu().reshape(resolution, resolution)  # [i, j]
+    ticks = torch.linspace(-h, h, resolution, device="cpu")
+    grid = torch.cartesian_prod(ticks, ticks).to(gan.device)  # (R², 2), x varies slowest
+    D = gan.D.each if isinstance(gan.D, Packed) else gan.D
+    with evaluating(gan.D):
+        surface = D(grid).cpu().reshape(resolution, resolution)  # [i, j]
     ax.contourf(ticks, ticks, surface.T, levels=20, cmap="Blues")
     real = data.gaussian_mixture(name, n, seed=0)[0]
-    fake = (gan.generate(n) if G is None else G(gan.sample_z(n))).cpu() * scale
+    fake = gan.generate(n, G=G).cpu()
     ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.6, label="generated")
     ax.set(xlim=(-h, h), ylim=(-h, h), aspect="equal", title=title or f"{name}, step {gan.step}")

@@ -83,10 +83,8 @@ def sagan_generator(latent_dim, *, size=28, channels=1, width=16, attention=True
     G keeps batch norm, as in the paper. Apply ``spectral_norm_all`` to it for the paper's
     spectral norm in G as well.
     """
-    G = nets.conv_generator(latent_dim, size=size, channels=channels, width=width)
-    if attention:  # body: Unflatten, up blocks to start, 2·start, ..., size/2, output conv, tanh
-        G.body.insert(nets.plan(size)[1], SelfAttention(2 * width))  # after the block that makes size/4
-    return G
+    return nets.conv_generator(latent_dim, size=size, channels=channels, width=width,
+                               attention=SelfAttention if attention else None)
 
 
 def sagan_discriminator(*, size=28, channels=1, width=16, attention=True, sn=True):
@@ -96,7 +94,6 @@ def sagan_discriminator(*, size=28, channels=1, width=16, attention=True, sn=Tru
     ``sn=False`` keeps DCGAN's batch norm. Returns a ``nets.Discriminator``: D(x) -> score (B,).
     """
     D = nets.conv_discriminator(size=size, channels=channels, width=width,
-                                norm=None if sn else nn.BatchNorm2d)
-    if attention:
-        D.body.insert(2, SelfAttention(2 * width))  # body: down blocks to size/2, size/4, ..., Flatten
+                                norm=None if sn else nn.BatchNorm2d,
+                                attention=SelfAttention if attention else None)
     return spectral_norm_all(D) if sn else D

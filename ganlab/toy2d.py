@@ -1,54 +1,100 @@
-"""The 2-D mixture recipe: unit-scale data, He-initialised MLPs, packing, lr decay.
+"""GANs on 2-D points (notebook 06): a ``Recipe`` says how to build and train one.
 
-Why each piece (ring8: σ = 0.01 on a circle of radius 1; grid25: σ = 0.05 on a 5×5 grid):
+Why each ingredient (ring8: σ = 0.01 on a circle of radius 1; grid25: σ = 0.05 on a 5×5 grid):
 
-- **Unit scale.** Models see x / s, with s the mixture's per-coordinate std
-  (s = 1/√2 for ring8, 2√2 for grid25: gan_toy.py's datasets); scores are taken on
-  G(z)·s, in the original units.
+- **Unit scale.** The nets see x / s, with s the mixture's per-coordinate std (1/√2 for
+  ring8, 2√2 for grid25: gan_toy.py's datasets): G ends in ``nets.Scale(s)`` and D starts
+  with ``nets.Scale(1/s)``, so data, samples and scores stay in the mixture's own units.
 - **He init.** PyTorch's default ``nn.Linear`` init makes a 2→128→128→128→2 ReLU G
   output a blob of std ≈ 0.01–0.06; with W ~ N(0, 2/fan_in) on hidden layers,
   N(0, 1/fan_in) on the output and zero biases, Var keeps its size layer to layer
-  and G(z) starts with std ≈ 1, as wide as the unit-scale data.
-- **Packing** (PacGAN, Lin et al. 2018): D scores m samples at once,
-  D(x₁ ⊕ … ⊕ x_m); a collapsed G shows up as m near-identical points. Each call of D
-  packs only the batch it is given, so real and fake are never packed together.
-- **Linear lr decay** to 0 over the last half: the step size, and with it G's jitter
-  around the modes, shrinks to nothing.
+  and G(z) starts as wide as the unit-scale data.
+- **Packing** (PacGAN, Lin et al. 2018): D scores m samples at once (``nets.Packed``).
+- **Linear lr decay** to 0 over the last part of the run: the step size, and with it G's
+  jitter around the modes, shrinks to nothing.
 """
 
+import dataclasses
+import functools
 import math
 
 import torch
 from torch import nn
 
-from . import data, metrics
+from . import data, metrics, steps
 from .device import seed_everything
 from .ema import EMA
 from .gan import GAN
 from .loop import train
-from .losses import BCE, WGAN
-from .nets import evaluating, mlp_discriminator, mlp_generator
+from .losses import BCE, WGAN, Loss
+from .nets import Packed, Scale, mlp_discriminator, mlp_generator
 
-# Notebook 06's rows and the playground's recipes. Models see unit-scale data and start
-# from He init unless ``unit``/``he`` is False; ``ema``: decay of an EMA copy of G; ``decay``:
-# where the linear lr decay to 0 starts (a fraction of the run); ``batch``: points per batch.
-RECIPES = {
-    "GAN": dict(method="vanilla", unit=False, he=False, lr=1e-3, betas=(0.5, 0.999), r1_weight=0.0),
-    "WGAN-GP (Algorithm 1)": dict(method="WGAN-GP", unit=False, he=False, lr=1e-4, betas=(0.0, 0.9),
-                                  n_critic=5, gp_weight=10.0, hidden=(64, 64, 64)),
-    "WGAN-GP (toy)": dict(method="WGAN-GP", lr=2e-3, betas=(0.5, 0.9), n_critic=5, gp_weight=0.1,
-                          hidden=(64, 64, 64), decay=0.5),
-    "NS-GAN + R1": dict(method="GAN", r1_weight=0.1, lr=5e-4, betas=(0.5, 0.99), decay=0.5, ema=0.999),
-    "NS-GAN + R1 + packing": dict(method="GAN", r1_weight=0.1, lr=5e-4, betas=(0.5, 0.99), decay=0.5,
-                                  ema=0.999, pack=2),
-}
-TRAINING = {"unit": True, "batch": 256, "ema": None, "decay": None}  # the keys make_gan does not take
 SCALE = {"ring8": 2**-0.5, "grid25": 2 * 2**0.5}  # per-coordinate std of each mixture
 
 
-def from_unit(x, name):
-    """Unit scale -> original units: x · s."""
-    return x * SCALE[name]
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A GAN for 2-D points and how to train it. G: a ReLU MLP z ~ N(0, I) -> R² (no output
+    squashing); D: an MLP with LeakyReLU(``d_slope``) (0: ReLU) on packs of ``pack`` points.
+
+    ``loss=BCE`` plays the non-saturating GAN, with the R1 penalty γ/2·E‖∇D(x)‖² when
+    ``r1_weight`` = γ > 0 (every ``r1_every``-th step, weighted k·γ); ``loss=WGAN`` plays
+    Algorithm 1 with ``n_critic`` and λ = ``gp_weight``. γ is for the unit-scale points the nets
+    see (``step`` converts it), so one γ suits both mixtures. ``ema``: the decay of an EMA copy
+    of G; ``decay``: where the linear lr decay to 0 starts, as a fraction of the run.
+    """
+
+    loss: Loss = BCE
+    hidden: tuple = (128, 128, 128)
+    d_slope: float = 0.2
+    unit: bool = True
+    he: bool = True
+    pack: int = 1
+    lr: float = 5e-4
+    betas: tuple = (0.5, 0.99)
+    n_critic: int = 1
+    gp_weight: float = 0.0
+    r1_weight: float = 0.0
+    r1_every: int = 1
+    ema: float = None
+    decay: float = None
+    batch: int = 256
+    latent_dim: int = 2
+
+    def build(self, name):
+        """An untrained GAN for mixture ``name``, its models in the mixture's units."""
+        s = SCALE[name] if self.unit else 1.0
+        act = (lambda: nn.LeakyReLU(self.d_slope)) if self.d_slope else nn.ReLU
+        G = mlp_generator(self.latent_dim, self.hidden, (2,), act=nn.ReLU, out=None)
+        D = mlp_discriminator((2 * self.pack,), self.hidden, act=act)
+        if self.he:
+            he_init(G)
+            he_init(D, slope=self.d_slope)
+        G.body.append(Scale(s))  # unit scale -> the mixture's units
+        D = nn.Sequential(Scale(1 / s), D)
+        adam = lambda m: torch.optim.Adam(m.parameters(), self.lr, betas=self.betas)
+        D = Packed(D, self.pack) if self.pack > 1 else D
+        return GAN(G, D, adam(G), adam(D), latent_dim=self.latent_dim, n_fixed=1000)
+
+    def step(self, name):
+        """The training step: ``steps.wgan_gp``, ``steps.r1`` or ``steps.bce``."""
+        if self.loss is WGAN:
+            return functools.partial(steps.wgan_gp, n_critic=self.n_critic, gp_weight=self.gp_weight)
+        if self.r1_weight:  # ‖∇ₓD‖² = ‖∇ᵤD‖² / s² for u = x / s: γ·s² in the data's units is γ in u's
+            gamma = self.r1_weight * (SCALE[name] if self.unit else 1.0) ** 2
+            return functools.partial(steps.r1, gamma=gamma, every=self.r1_every)
+        return steps.standard if self.loss is not BCE else steps.bce
+
+
+RECIPES = {
+    "GAN": Recipe(d_slope=0.0, unit=False, he=False, lr=1e-3, betas=(0.5, 0.999)),
+    "WGAN-GP (Algorithm 1)": Recipe(loss=WGAN, unit=False, he=False, lr=1e-4, betas=(0.0, 0.9), n_critic=5,
+                                    gp_weight=10.0, hidden=(64, 64, 64)),
+    "WGAN-GP (toy)": Recipe(loss=WGAN, lr=2e-3, betas=(0.5, 0.9), n_critic=5, gp_weight=0.1,
+                            hidden=(64, 64, 64), decay=0.5),
+    "NS-GAN + R1": Recipe(r1_weight=0.1, decay=0.5, ema=0.999),
+    "NS-GAN + R1 + packing": Recipe(r1_weight=0.1, decay=0.5, ema=0.999, pack=2),
+}
 
 
 def he_init(model, *, slope=0.0):
@@ -60,17 +106,6 @@ def he_init(model, *, slope=0.0):
     nn.init.normal_(linears[-1].weight, 0.0, 1 / math.sqrt(linears[-1].in_features))
     nn.init.zeros_(linears[-1].bias)
     return model
-
-
-class Packed(nn.Module):
-    """D on packs: (B, 2) -> (B/m, 2m) -> D -> (B/m,) scores; B must be a multiple of m."""
-
-    def __init__(self, D, m):
-        super().__init__()
-        self.D, self.m = D, m
-
-    def forward(self, x):
-        return self.D(x.reshape(x.shape[0] // self.m, -1))  # rows i·m … i·m + m − 1 form pack i
 
 
 def lr_decay(gan, steps, *, start=0.5):
@@ -87,65 +122,29 @@ def lr_decay(gan, steps, *, start=0.5):
     return callback
 
 
-def make_gan(method="GAN", *, hidden=(128, 128, 128), latent_dim=2, pack=1, he=True,
-             lr=5e-4, betas=(0.5, 0.99), n_critic=1, gp_weight=0.0, r1_weight=0.1, r1_every=1):
-    """A GAN for 2-D points: ReLU MLP G (z ~ N(0, I) -> R², no output squashing).
-
-    "GAN": non-saturating BCE; D is a LeakyReLU(0.2) MLP on packs of ``pack`` points,
-    with the R1 penalty γ/2·E‖∇ₓD(x_real)‖², γ = ``r1_weight`` (every ``r1_every``-th step, k·γ).
-    "WGAN-GP": WGAN loss, an MLP critic (LeakyReLU(0.2), no sigmoid), λ = ``gp_weight``.
-    "vanilla": a plain GAN (ReLU D, no penalty; pass ``r1_weight=0``).
-    ``he=False`` keeps PyTorch's default init.
-    """
-    G = mlp_generator(latent_dim, hidden, (2,), act=nn.ReLU, out=None)
-    if method == "WGAN-GP":
-        D = mlp_discriminator((2 * pack,), hidden, act=lambda: nn.LeakyReLU(0.2))  # a critic: no sigmoid
-        loss, slope, r1_weight = WGAN, 0.2, 0.0
-    elif method == "vanilla":
-        D, loss, slope = mlp_discriminator((2 * pack,), hidden, act=nn.ReLU), BCE, 0.0
-    else:
-        D, loss, slope = mlp_discriminator((2 * pack,), hidden, act=lambda: nn.LeakyReLU(0.2)), BCE, 0.2
-    if he:
-        he_init(G)
-        he_init(D, slope=slope)
-    D = Packed(D, pack) if pack > 1 else D
-    return GAN(G, D, torch.optim.Adam(G.parameters(), lr, betas=betas),
-               torch.optim.Adam(D.parameters(), lr, betas=betas), latent_dim=latent_dim,
-               loss=loss, n_critic=n_critic, gp_weight=gp_weight, r1_weight=r1_weight, r1_every=r1_every,
-               n_fixed=1000)
+def sampler(name):
+    """n -> (n, 2) fresh points of mixture ``name``."""
+    return lambda n: data.gaussian_mixture(name, n)[0]
 
 
-def recipe(name, **overrides):
-    """``RECIPES[name]``'s GAN and its settings; ``overrides`` change them (None keeps the
-    recipe's value; a misspelt setting fails)."""
-    r = {**TRAINING, **RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
-    return make_gan(**{k: v for k, v in r.items() if k not in TRAINING}), r
-
-
-def fit(name, recipe_name, steps, *, seed=0, **overrides):
-    """Train a recipe on mixture ``name`` for ``steps`` G steps from ``seed``. Returns
-    (gan, settings, EMA or None); ``settings["spread0"]`` is G's output std at step 0 in
-    original units (mean over x and y): the width G starts from."""
+def fit(name, recipe, steps, *, seed=0, **changes):
+    """Train ``recipe`` (a Recipe, or a name in RECIPES), with ``changes`` to its fields, on mixture
+    ``name`` for ``steps`` G steps from ``seed``. Returns (gan, recipe, EMA or None); the recipe
+    says what ran. ``gan.spread0`` is G's output std at step 0 (mean over x and y)."""
+    recipe = RECIPES[recipe] if isinstance(recipe, str) else recipe
+    recipe = dataclasses.replace(recipe, **{k: v for k, v in changes.items() if v is not None})
     seed_everything(seed)
-    gan, r = recipe(recipe_name, **overrides)
-    r["spread0"] = float(gan.generate(2500).std(0).mean()) * (SCALE[name] if r["unit"] else 1.0)
-    ema = EMA(gan.G, r["ema"], warmup=True) if r["ema"] else None
-    callbacks = [lr_decay(gan, steps, start=r["decay"])] if r["decay"] is not None else []
-    train(gan, sampler(name, unit=r["unit"]), batch_size=r["batch"], steps=steps,
+    gan = recipe.build(name)
+    gan.spread0 = float(gan.generate(2500).std(0).mean())
+    ema = EMA(gan.G, recipe.ema, warmup=True) if recipe.ema else None
+    callbacks = [lr_decay(gan, steps, start=recipe.decay)] if recipe.decay is not None else []
+    train(gan, sampler(name), step=recipe.step(name), batch_size=recipe.batch, steps=steps,
           callbacks=callbacks + ([ema] if ema else []), progress=False)
-    return gan, r, ema
+    return gan, recipe, ema
 
 
-def sampler(name, *, unit=True):
-    """n -> (n, 2) fresh points of mixture ``name`` (unit scale unless ``unit=False``)."""
-    return lambda n: data.gaussian_mixture(name, n)[0] / (SCALE[name] if unit else 1.0)
-
-
-@torch.no_grad()
-def score(G, name, *, n=2500, unit=True, min_count=20):
-    """``metrics.mode_coverage_2d`` of n points of G (a GAN's G, or an EMA copy) in original
-    units (the PacGAN protocol: HQ within 3σ of the nearest centre; covered: ≥ min_count)."""
-    with evaluating(G):
-        x = G(torch.randn(n, next(G.parameters()).shape[1])) * (SCALE[name] if unit else 1.0)
-    return metrics.mode_coverage_2d(x, data.mixture_centers(name), data.MIXTURE_STD[name],
-                                    min_count=min_count)
+def score(samples, name, *, min_count=20):
+    """``metrics.mode_coverage_2d`` of generated points (n, 2) on mixture ``name`` (the PacGAN
+    protocol: high quality within 3σ of the nearest centre; a mode is covered with ≥ min_count)."""
+    return metrics.mode_coverage_2d(samples.detach().cpu(), data.mixture_centers(name),
+                                    data.MIXTURE_STD[name], min_count=min_count)

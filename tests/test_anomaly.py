@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+import ganlab
 from ganlab import anomaly, nets
 
 # hand-worked: anomalies score 0.35, 0.8, 0.4; normal images 0.1, 0.4 (a tie at 0.4).
@@ -107,12 +108,14 @@ def test_efficient_gan_shapes():
     assert E(x).shape == (5, 8) and D(x, E(x)).shape == (5,) and D.features(x, E(x)).shape == (5, 16)
 
 
-def test_bigan_step_moves_all_three_players():
+def test_bigan_step_trains_all_three_players_through_train():
+    """The BiGAN step runs in ganlab.train like any other: history, guard, checkpoint and all."""
     G, E, D = bigan()
-    opt_D, opt_GE = torch.optim.Adam(D.parameters()), torch.optim.Adam([*G.parameters(), *E.parameters()])
+    gan = ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=8, E=E, opt_E=ganlab.adam(E))
     before = [[p.detach().clone() for p in m.parameters()] for m in (G, E, D)]
-    stats = anomaly.bigan_step(G, E, D, opt_D, opt_GE, torch.rand(4, 1, 28, 28) * 2 - 1, latent_dim=8)
-    assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
+    history = ganlab.train(gan, torch.rand(16, 1, 28, 28) * 2 - 1, step=anomaly.bigan_step, batch_size=4,
+                           steps=2, progress=False)
+    assert set(history.rows[-1]) == {"step", "loss_D", "loss_GE", "seconds"} and gan.step == 2
     for m, old in zip((G, E, D), before):
         assert any(not torch.equal(p, q) for p, q in zip(m.parameters(), old))
 

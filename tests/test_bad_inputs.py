@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import ganlab
-from ganlab import loop
+from ganlab import guard, steps
 from ganlab.data import celeba, gaussian_mixture, pattern1010, synthetic_faces
 from ganlab.data.celeba_files import write_fake_celeba
 from ganlab.data.mnist_files import FILES, mnist, write_idx
@@ -60,11 +60,11 @@ def no_hooks(gan):
 def test_train_non_finite_loss_stops_names_the_step_and_restores():
     gan = exploding_gan()
     before = state(gan)
-    with pytest.raises(loop.NonFiniteLoss, match=r"step 2: loss_G became nan") as info:
+    with pytest.raises(ganlab.NonFiniteLoss, match=r"step 2 \(bce\): loss_G became nan") as info:
         ganlab.train(gan, pattern1010, batch_size=16, steps=50, progress=False)
     message = str(info.value)
     assert isinstance(info.value, FloatingPointError)
-    assert "learning rate too high" in message and "lr=1e+12" in message and "normalise" in message
+    assert "learning rate too high" in message and "lr=1e+12" in message and "scale them" in message
     assert "restored to step 0" in message
     assert (info.value.step, info.value.restored_step) == (2, 0) and math.isnan(info.value.row["loss_G"])
     assert all(torch.isfinite(t).all() for t in state(gan))
@@ -74,7 +74,7 @@ def test_train_non_finite_loss_stops_names_the_step_and_restores():
 
 
 def test_train_non_finite_restores_the_last_snapshot_and_counters(monkeypatch):
-    monkeypatch.setattr(loop, "GOOD_EVERY", 5)
+    monkeypatch.setattr(guard, "GOOD_EVERY", 5)
     gan, kept = toy_gan(opt=torch.optim.SGD, act=nn.LeakyReLU), {}
 
     def sabotage(gan, row):
@@ -84,7 +84,7 @@ def test_train_non_finite_restores_the_last_snapshot_and_counters(monkeypatch):
             for opt in (gan.opt_G, gan.opt_D):
                 opt.param_groups[0]["lr"] = 1e12
 
-    with pytest.raises(loop.NonFiniteLoss, match=r"restored to step 10") as info:
+    with pytest.raises(ganlab.NonFiniteLoss, match=r"restored to step 10") as info:
         ganlab.train(gan, pattern1010, batch_size=16, steps=100, callbacks=[sabotage], progress=False)
     assert info.value.step > 12 and "SGD lr=1e+12" in str(info.value)
     assert same(state(gan), kept["state"])
@@ -96,14 +96,14 @@ def test_train_non_finite_restores_the_last_snapshot_and_counters(monkeypatch):
 
 
 def test_train_non_finite_optimiser_state_behind_finite_losses_is_caught(monkeypatch):
-    monkeypatch.setattr(loop, "GOOD_EVERY", 5)
+    monkeypatch.setattr(guard, "GOOD_EVERY", 5)
     gan = toy_gan()
 
     def poison(gan, row):  # inf in Adam's second moment: the update is 0, the losses stay finite
         if gan.step == 7:
             next(iter(gan.opt_D.state.values()))["exp_avg_sq"].fill_(math.inf)
 
-    with pytest.raises(loop.NonFiniteLoss, match=r"step 10: the weights \(or optimiser state\)"):
+    with pytest.raises(ganlab.NonFiniteLoss, match=r"step 10 \(bce\): the weights \(or optimiser state\)"):
         ganlab.train(gan, pattern1010, batch_size=16, steps=20, callbacks=[poison], progress=False)
     assert gan.step == 5 and all(torch.isfinite(t).all() for t in state(gan))
 
@@ -111,7 +111,7 @@ def test_train_non_finite_optimiser_state_behind_finite_losses_is_caught(monkeyp
 def test_train_non_finite_leaves_a_finite_checkpoint(tmp_path):
     path = tmp_path / "run.pt"
     gan = exploding_gan()
-    with pytest.raises(loop.NonFiniteLoss, match="also saved to"):
+    with pytest.raises(ganlab.NonFiniteLoss, match="also saved to"):
         ganlab.train(gan, pattern1010, batch_size=16, steps=50, checkpoint=path, checkpoint_every=1,
                      progress=False)
     fresh = exploding_gan()
@@ -134,8 +134,7 @@ def test_train_first_batch_check_draws_no_extra_random_numbers():
     ganlab.train(by_train, pattern1010, batch_size=16, steps=5, progress=False)
     ganlab.seed_everything(5)
     for _ in range(5):  # the loop of notebook 01, which train must match weight for weight
-        ganlab.d_step(by_hand, pattern1010(16))
-        ganlab.g_step(by_hand, 16)
+        steps.bce(by_hand, iter([(pattern1010(16), None)]))
     assert same(state(by_train), state(by_hand)) and no_hooks(by_train)
 
 
@@ -191,25 +190,26 @@ def conditional_gan(num_labels=3):
     G = mlp_generator(2, (8,), (2,), out=None, num_labels=num_labels)
     D = mlp_discriminator((2,), (8,), num_labels=num_labels)
     labels = torch.arange(8) % num_labels
-    return ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=2, conditional=True,
-                      fixed_z=torch.zeros(8, 2), fixed_labels=labels)
+    return ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=2, fixed_z=torch.zeros(8, 2),
+                      fixed_labels=labels)
 
 
 def test_train_conditional_shape_mismatch_names_both_shapes():
     data = TensorDataset(torch.rand(64, 3), torch.randint(3, (64,)))
     with pytest.raises(ValueError, match=r"shape \(2,\), but the data's samples have shape \(3,\)"):
-        ganlab.train(conditional_gan(), data, batch_size=16, steps=2, progress=False)
+        ganlab.train(conditional_gan(), data, batch_size=16, steps=2, step=steps.conditional, progress=False)
 
 
 def test_train_conditional_without_labels_says_so():
     with pytest.raises(ValueError, match=r"conditional .* no labels: pass TensorDataset\(x, y\)"):
-        ganlab.train(conditional_gan(), torch.rand(64, 2), batch_size=16, steps=2, progress=False)
+        ganlab.train(conditional_gan(), torch.rand(64, 2), batch_size=16, steps=2, step=steps.conditional,
+                     progress=False)
 
 
 def test_train_conditional_with_matching_data_trains():
     data = TensorDataset(torch.rand(64, 2), torch.randint(3, (64,)))
     gan = conditional_gan()
-    ganlab.train(gan, data, batch_size=16, steps=3, progress=False)
+    ganlab.train(gan, data, batch_size=16, steps=3, step=steps.conditional, progress=False)
     assert gan.step == 3 and no_hooks(gan)
 
 

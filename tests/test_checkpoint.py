@@ -37,7 +37,7 @@ def test_checkpoint_loads_with_weights_only(make_toy_gan, tmp_path):
     train_to(gan, 5, snapshot_every=5)
     path = ganlab.save_checkpoint(gan, tmp_path / "c.pt")
     state = torch.load(path, weights_only=True)  # raises if anything needs unpickling code
-    assert state["format"] == 2 and set(state) == {"format", "gan", "rng"}
+    assert state["format"] == 3 and set(state) == {"format", "gan", "rng"}
     assert state["gan"]["step"] == 5 and set(state["gan"]) >= {"G", "D", "opt_G", "opt_D", "fixed_z"}
     assert set(state["gan"]) == set(gan.state_dict())  # the GAN's own state, nothing else
     assert set(state["rng"]) >= {"torch", "python", "numpy"}
@@ -58,7 +58,7 @@ def test_checkpoint_with_code_inside_is_refused(tmp_path):
 def test_checkpoint_of_another_format_is_refused(make_toy_gan, tmp_path):
     path = tmp_path / "old.pt"
     torch.save({"format": 1, "G": {}}, path)
-    with pytest.raises(ValueError, match="format 2"):
+    with pytest.raises(ValueError, match="format 3"):
         ganlab.load_checkpoint(make_toy_gan(), path)
 
 

@@ -57,13 +57,7 @@ def test_pick_device_default_is_available_device(monkeypatch):
     torch.zeros(1, device=device)  # usable
 
 
-def test_pick_device_applies_ganlab_threads(clean_env, threads):
-    clean_env.setenv("GANLAB_THREADS", "1")
-    ganlab.pick_device(verbose=False)
-    assert torch.get_num_threads() == 1
-
-
-# --- seeds, quick -----------------------------------------------------------------------------------
+# --- seeds ------------------------------------------------------------------------------------------
 
 
 def test_seed_everything_repeats_every_generator():
@@ -82,9 +76,11 @@ def test_seed_everything_repeats_every_generator():
 
 @pytest.mark.parametrize("value, quick", [("", False), ("0", False), ("false", False), ("no", False),
                                           ("1", True), ("yes", True), (" True ", True)])
-def test_is_quick_reads_env(monkeypatch, value, quick):
+def test_decide_reads_ganlab_quick(monkeypatch, value, quick):
+    monkeypatch.setattr(device, "_RUN", None)
+    monkeypatch.delenv("GANLAB_PROFILE", raising=False)
     monkeypatch.setenv("GANLAB_QUICK", value)
-    assert ganlab.is_quick() is quick
+    assert (device.decide().profile == "quick") is quick
 
 
 @pytest.mark.parametrize("value, seed", [(None, 7), ("", 7), ("0", 0), (" 2 ", 2)])
@@ -126,51 +122,67 @@ def test_set_threads_bad_value_says_what_to_give(clean_env, threads, value):
     assert torch.get_num_threads() == threads  # nothing was changed
 
 
-# --- profile and choose -----------------------------------------------------------------------------
+# --- setup: device, profile, seed and threads decided once -----------------------------------------
+
+
+@pytest.fixture
+def undecided(clean_env):
+    """No run decided yet (as in a fresh kernel), and none left behind."""
+    clean_env.setattr(device, "_RUN", None)
+    return clean_env
 
 
 @pytest.mark.parametrize(("quick", "has_cuda", "expected"), [
     ("1", False, "quick"), ("1", True, "quick"), ("", True, "gpu"), ("", False, "cpu"), ("0", True, "gpu"),
 ])
-def test_profile_from_quick_flag_and_cuda(clean_env, quick, has_cuda, expected):
-    clean_env.setenv("GANLAB_QUICK", quick)
-    cuda(clean_env, has_cuda)
-    assert ganlab.profile() == expected
+def test_decide_profile_from_quick_flag_and_device(undecided, quick, has_cuda, expected):
+    undecided.setenv("GANLAB_QUICK", quick)
+    cuda(undecided, has_cuda)
+    assert device.decide().profile == expected == ganlab.profile()
 
 
-@pytest.mark.parametrize(("dev", "expected"), [("cuda", "gpu"), ("cuda:1", "gpu"), ("cpu", "cpu"),
-                                               (torch.device("mps"), "cpu"), (torch.device("cuda"), "gpu")])
-def test_profile_follows_the_given_device_not_the_machine(clean_env, dev, expected):
-    cuda(clean_env, expected == "cpu")  # the machine says the opposite of the device
-    assert ganlab.profile(dev) == expected
+def test_decide_cpu_device_on_a_cuda_machine_gets_the_cpu_profile(undecided):
+    """GANLAB_DEVICE=cpu on a CUDA machine: the run is on the CPU, so its settings are the cpu ones."""
+    cuda(undecided, True)
+    undecided.setenv("GANLAB_DEVICE", "cpu")
+    run = device.decide()
+    assert (run.device, run.profile) == (torch.device("cpu"), "cpu")
+    assert ganlab.choose(quick=1, cpu=2, gpu=3) == 2
 
 
 @pytest.mark.parametrize(("value", "expected"), [("cpu", "cpu"), ("GPU", "gpu"), (" quick ", "quick")])
-def test_profile_ganlab_profile_overrides_the_machine(clean_env, value, expected):
-    clean_env.setenv("GANLAB_PROFILE", value)
-    cuda(clean_env, expected != "gpu")
-    assert ganlab.profile() == expected
-    assert ganlab.profile("cuda" if expected == "cpu" else "cpu") == expected
+def test_decide_ganlab_profile_overrides_the_machine(undecided, value, expected):
+    undecided.setenv("GANLAB_PROFILE", value)
+    cuda(undecided, expected != "gpu")
+    assert device.decide().profile == expected
 
 
 @pytest.mark.parametrize("value", ["fast", "cuda", "quick,cpu"])
-def test_profile_bad_ganlab_profile_says_what_to_choose(clean_env, value):
-    clean_env.setenv("GANLAB_PROFILE", value)
+def test_decide_bad_ganlab_profile_says_what_to_choose(undecided, value):
+    undecided.setenv("GANLAB_PROFILE", value)
     with pytest.raises(ValueError, match="choose one of quick, cpu, gpu") as info:
-        ganlab.profile()
+        device.decide()
     assert f"GANLAB_PROFILE={value.lower()!r}" in str(info.value)
 
 
-@pytest.mark.parametrize(("env", "has_cuda", "expected"), [
-    ({"GANLAB_QUICK": "1"}, True, "q"), ({}, False, "c"), ({}, True, "g"),
-    ({"GANLAB_PROFILE": "cpu"}, True, "c"),
-])
-def test_choose_returns_the_setting_of_this_profile(clean_env, env, has_cuda, expected):
-    for name, value in env.items():
-        clean_env.setenv(name, value)
-    cuda(clean_env, has_cuda)
-    assert ganlab.choose(quick="q", cpu="c", gpu="g") == expected
-    assert ganlab.choose(quick=1, cpu=[2], gpu=None, device="cpu") == {"q": 1, "c": [2], "g": [2]}[expected]
+def test_setup_prints_one_line_seeds_everything_and_choose_reads_it(undecided, capsys, threads):
+    undecided.setenv("GANLAB_QUICK", "1")
+    undecided.setenv("GANLAB_SEED", "3")
+    undecided.setenv("GANLAB_THREADS", "1")
+    run = ganlab.setup(seed=0)
+    first = torch.rand(3)
+    ganlab.setup(seed=0)
+    assert torch.equal(first, torch.rand(3))  # seeded with GANLAB_SEED's 3, both times
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "ganlab: cpu (1 threads), profile quick, seed 3" and len(out) == 2
+    assert (run.seed, run.threads, run.profile) == (3, 1, "quick")
+    undecided.delenv("GANLAB_QUICK")  # the environment changes, the decision does not
+    assert ganlab.choose(quick="q", cpu="c", gpu="g") == "q"
+
+
+def test_choose_without_setup_decides_quietly(undecided, capsys):
+    undecided.setenv("GANLAB_PROFILE", "gpu")
+    assert ganlab.choose(quick="q", cpu="c", gpu="g") == "g" and capsys.readouterr().out == ""
 
 
 def test_choose_needs_all_three_settings_by_keyword():

@@ -6,8 +6,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ganlab import losses
+from ganlab.losses import gradient_penalty, interpolate_grad_norms
 
 
 @pytest.fixture
@@ -106,3 +108,72 @@ def test_hinge_d_is_zero_past_the_margins():
     loss.backward()
     assert loss.item() == 0.0 and real.grad.abs().sum() == 0 and fake.grad.abs().sum() == 0
     assert losses.HINGE.readout is losses.WGAN.readout  # raw scores are logged, as for a critic
+
+
+# --- the WGAN-GP gradient penalty -------------------------------------------------------------------
+
+SHAPE = (1, 4, 4)  # tiny "images": 16 pixels
+
+
+def linear_critic(seed=0):
+    """C(x) = w · flatten(x) + b: its input gradient is w at every x, so ‖∇C‖ = ‖w‖₂."""
+    torch.manual_seed(seed)
+    C = nn.Sequential(nn.Flatten(), nn.Linear(16, 1), nn.Flatten(0))
+    with torch.no_grad():
+        C[1].weight.copy_(torch.linspace(-0.5, 0.7, 16)[None])  # ‖w‖ ≈ 1.61, entries far from ±1
+        C[1].bias.fill_(0.3)
+    return C
+
+
+def test_gradient_penalty_linear_critic_matches_closed_form():
+    C = linear_critic()
+    w = C[1].weight.detach().flatten()
+    real, fake = torch.randn(8, *SHAPE), torch.randn(8, *SHAPE)
+    expected = (w.norm() - 1) ** 2  # every interpolate has gradient w
+    penalty, norms = gradient_penalty(C, real, fake)
+    torch.testing.assert_close(penalty, expected)
+    torch.testing.assert_close(norms, w.norm().expand(8))  # the norms it returns: one per sample
+    torch.testing.assert_close(interpolate_grad_norms(C, real, fake), w.norm().expand(8))
+
+
+def test_gradient_penalty_per_pixel_norm_would_fail_closed_form():
+    C = linear_critic()
+    w = C[1].weight.detach().flatten()
+    real, fake = torch.randn(8, *SHAPE), torch.randn(8, *SHAPE)
+    x_hat = (0.5 * real + 0.5 * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(C(x_hat).sum(), x_hat)  # (8, 1, 4, 4)
+    per_pixel = ((grad.abs() - 1) ** 2).mean()  # the bug: one "norm" per pixel, |w_ij|
+    expected = (w.norm() - 1) ** 2
+    assert abs(per_pixel.item() - expected.item()) > 0.1
+    torch.testing.assert_close(per_pixel, ((w.abs() - 1) ** 2).mean())  # what the bug computes
+    torch.testing.assert_close(gradient_penalty(C, real, fake)[0], expected)
+
+
+def test_gradient_penalty_gradients_reach_critic_only():
+    C = linear_critic()
+    G = nn.Sequential(nn.Linear(3, 16), nn.Unflatten(1, SHAPE))
+    fake = G(torch.randn(8, 3))  # still attached to G's graph
+    penalty, _ = gradient_penalty(C, torch.randn(8, *SHAPE), fake)
+    penalty.backward()
+    assert G[0].weight.grad is None and G[0].bias.grad is None  # fake was detached
+    w = C[1].weight.detach()
+    # d/dw (‖w‖ − 1)² = 2 (‖w‖ − 1) w / ‖w‖; the bias does not move the gradient.
+    torch.testing.assert_close(C[1].weight.grad, 2 * (w.norm() - 1) * w / w.norm())
+    assert C[1].bias.grad is None  # not even in the penalty's graph
+
+
+def test_gradient_penalty_is_two_sided():
+    C = linear_critic()
+    with torch.no_grad():
+        C[1].weight.mul_(0.5 / C[1].weight.norm())  # ‖w‖ = 0.5 < 1: still penalised
+    real, fake = torch.randn(4, *SHAPE), torch.randn(4, *SHAPE)
+    torch.testing.assert_close(gradient_penalty(C, real, fake)[0], torch.tensor(0.25))
+
+
+def test_gradient_penalty_passes_labels_to_a_conditional_critic():
+    """C(x, y) = (y + 1) · Σ x: the gradient is (y + 1) in every pixel, so ‖∇C‖ = 4 (y + 1)."""
+    C = lambda x, y: (y + 1) * x.flatten(1).sum(1)
+    y = torch.tensor([0.0, 1.0, 2.0])
+    penalty, norms = gradient_penalty(C, torch.randn(3, *SHAPE), torch.randn(3, *SHAPE), labels=y)
+    torch.testing.assert_close(norms, 4 * (y + 1))
+    torch.testing.assert_close(penalty, ((4 * (y + 1) - 1) ** 2).mean())

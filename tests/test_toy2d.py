@@ -1,177 +1,94 @@
-"""The 2-D recipe: R1, packing, EMA and unit scale against closed forms."""
+"""ganlab.toy2d: the 2-D recipes (unit scale inside the models, He init, packing, lr decay), their score."""
+
+import dataclasses
 
 import pytest
 import torch
 from torch import nn
 
-from ganlab import toy2d
+import ganlab
+from ganlab import nets, steps, toy2d
 from ganlab.ema import EMA
-from ganlab.gan import d_step
 from ganlab.loop import train
-from ganlab.losses import r1_penalty
 
 
-def linear_D(w, b=0.3):
-    """D(x) = w · x + b: ∇ₓD = w at every x, so E‖∇ₓD‖² = ‖w‖²."""
-    D = nn.Sequential(nn.Linear(len(w), 1), nn.Flatten(0))
-    with torch.no_grad():
-        D[0].weight.copy_(torch.as_tensor(w)[None])
-        D[0].bias.fill_(b)
-    return D
-
-
-def test_r1_penalty_linear_D_is_norm_w_squared():
-    D = linear_D([0.6, -1.7])
-    torch.testing.assert_close(r1_penalty(D, torch.randn(16, 2)), torch.tensor(0.6**2 + 1.7**2))
-
-
-def test_r1_penalty_quadratic_D_matches_hand_gradient():
-    D = lambda x: (x**2).sum(1)  # ∇ₓD = 2x, so E‖∇ₓD‖² = 4·E‖x‖²
-    real = torch.randn(16, 2)
-    torch.testing.assert_close(r1_penalty(D, real), 4 * real.pow(2).sum(1).mean())
-
-
-def test_r1_penalty_reaches_D_parameters():
-    D = linear_D([0.6, -1.7])
-    r1_penalty(D, torch.randn(4, 2)).backward()
-    torch.testing.assert_close(D[0].weight.grad, 2 * torch.tensor([[0.6, -1.7]]))  # ∂‖w‖²/∂w = 2w
-
-
-def test_d_step_adds_half_gamma_times_r1():
-    """With D(x) = w·x + b the penalty γ/2·‖w‖² adds γ·w to D's weight gradient."""
-    gan = toy2d.make_gan(r1_weight=0.0)
-    gan.D = linear_D([0.6, -1.7])
-    gan.opt_D = torch.optim.SGD(gan.D.parameters(), lr=0.0)  # lr 0: .grad is kept, w stays
-    real = torch.randn(8, 2)
-    grads = []
-    for gamma in (0.0, 0.5):
-        gan.r1_weight = gamma
-        torch.manual_seed(0)  # the same fakes both times
-        stats = d_step(gan, real)
-        grads.append(gan.D[0].weight.grad.clone())
-    torch.testing.assert_close(stats["r1"], torch.tensor(0.6**2 + 1.7**2))
-    torch.testing.assert_close(grads[1] - grads[0], 0.5 * torch.tensor([[0.6, -1.7]]))
-
-
-def test_lazy_r1_adds_k_gamma_on_every_kth_d_step_and_nothing_between():
-    """r1_every = 3: D steps with batches_seen 0 and 3 add 3·γ·w to the weight gradient, 1 and 2 add 0."""
-    gan = toy2d.make_gan(r1_weight=0.5, r1_every=3)
-    gan.D = linear_D([0.6, -1.7])
-    gan.opt_D = torch.optim.SGD(gan.D.parameters(), lr=0.0)
-    real, added, logged = torch.randn(8, 2), [], []
-    for seen in range(4):
-        grads = []
-        for weight in (0.0, 0.5):
-            gan.r1_weight, gan.batches_seen = weight, seen
-            torch.manual_seed(0)  # the same fakes both times
-            stats = d_step(gan, real)
-            grads.append(gan.D[0].weight.grad.clone())
-        added.append(grads[1] - grads[0])
-        logged.append("r1" in stats)
-    w = torch.tensor([[0.6, -1.7]])
-    for seen, expected in enumerate([3 * 0.5 * w, 0 * w, 0 * w, 3 * 0.5 * w]):
-        torch.testing.assert_close(added[seen], expected)
-    assert logged == [True, False, False, True]
-
-
-def test_packed_D_sees_m_samples_per_row():
-    seen = []
-    inner = nn.Sequential(nn.Linear(6, 1), nn.Flatten(0))
-    inner.register_forward_pre_hook(lambda m, args: seen.append(args[0].shape))
-    out = toy2d.Packed(inner, 3)(torch.randn(12, 2))
-    assert seen == [torch.Size([4, 6])] and out.shape == (4,)
-
-
-def test_packed_rows_are_consecutive_samples():
-    x = torch.arange(12.0).reshape(6, 2)
+def test_packed_d_sees_m_consecutive_samples_per_row():
     packs = []
-    D = toy2d.Packed(lambda p: packs.append(p) or p.sum(1), 2)
-    D(x)
+    D = nets.Packed(lambda p: packs.append(p) or p.sum(1), 2)
+    assert D(torch.arange(12.0).reshape(6, 2)).shape == (3,)
     torch.testing.assert_close(packs[0], torch.tensor([[0.0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]))
+    D.each(torch.tensor([[1.0, 2.0]]))  # one point, packed with a copy of itself
+    torch.testing.assert_close(packs[1], torch.tensor([[1.0, 2, 1, 2]]))
 
 
 def test_packing_never_mixes_real_and_fake():
     torch.manual_seed(0)
-    gan = toy2d.make_gan(pack=2, r1_weight=1.0)
+    recipe = toy2d.RECIPES["NS-GAN + R1 + packing"]
+    gan = recipe.build("ring8")
     inputs = []
     gan.D.D.register_forward_pre_hook(lambda m, args: inputs.append(args[0].detach()))
-    real = torch.full((8, 2), 100.0)  # G never makes exactly 100
-    d_step(gan, real)
-    assert len(inputs) == 3  # real, fake, and real again for R1
+    real = torch.full((8, 2), 100.0)  # G never makes exactly 100 (in the nets' units: 100·√2)
+    recipe.step("ring8")(gan, iter([(real, None)]))
+    assert len(inputs) == 4  # real, fake, real again for R1, then G's fakes
     for packs in inputs:  # (4, 4): every pack is all real or all fake
         is_real = packs == 100.0
         assert (is_real.all(1) | ~is_real.any(1)).all()
-    assert [bool((p == 100.0).all()) for p in inputs] == [True, False, True]
-
-
-def test_ema_equals_closed_form_after_k_steps():
-    torch.manual_seed(0)
-    G = nn.Linear(2, 3)
-    theta0 = [p.detach().clone() for p in G.parameters()]
-    ema, beta, k = EMA(G, 0.9), 0.9, 5
-    with torch.no_grad():
-        for p in G.parameters():
-            p.add_(1.0)  # G moves to θ₁ = θ₀ + 1 and stays there
-    for _ in range(k):
-        ema(None, {})  # the train-callback form
-    for avg, t0, t1 in zip(ema.G.parameters(), theta0, G.parameters()):
-        torch.testing.assert_close(avg, beta**k * t0 + (1 - beta**k) * t1.detach())
-
-
-def test_ema_warmup_first_decay_is_one_tenth():
-    G = nn.Linear(1, 1, bias=False)
-    ema = EMA(G, 0.999, warmup=True)
-    with torch.no_grad():
-        G.weight.fill_(0.0)
-        ema.G.weight.fill_(1.0)
-    ema.update()  # β₀ = min(0.999, 1/10)
-    torch.testing.assert_close(ema.G.weight, torch.tensor([[0.1]]))
-
-
-def test_ema_copy_is_frozen_and_separate():
-    G = nn.Linear(2, 2)
-    ema = EMA(G)
-    assert all(not p.requires_grad for p in ema.G.parameters())
-    assert all(a is not b for a, b in zip(ema.G.parameters(), G.parameters()))
+    assert [bool((p == 100.0).all()) for p in inputs] == [True, False, True, False]
 
 
 @pytest.mark.parametrize("name", ["ring8", "grid25"])
-def test_unit_scale_round_trip_and_unit_std(name):
+def test_recipe_models_see_unit_scale_and_answer_in_the_data_units(name):
     torch.manual_seed(0)
-    x = torch.randn(100, 2) * 3
-    torch.testing.assert_close(toy2d.from_unit(x / toy2d.SCALE[name], name), x)
-    std = toy2d.sampler(name)(20000).std(0)
-    assert ((std - 1).abs() < 0.03).all(), std
+    gan = toy2d.RECIPES["NS-GAN + R1"].build(name)
+    seen = []
+    gan.D[1].register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    x = toy2d.sampler(name)(20000)
+    gan.D(x)
+    assert ((seen[0].std(0) - 1).abs() < 0.03).all()  # the net inside D sees unit spread
+    inner = gan.G.body[:-1]  # G's net, before its Scale layer
+    z = torch.randn(5, 2)
+    torch.testing.assert_close(gan.G(z), inner(z) * toy2d.SCALE[name])
+
+
+def test_recipe_r1_weight_is_for_unit_scale_points():
+    """‖∇ₓD‖² = ‖∇ᵤD‖²/s² for u = x/s, so the step's γ in the data's units is γ·s²."""
+    recipe = toy2d.RECIPES["NS-GAN + R1"]
+    for name in ("ring8", "grid25"):
+        step = recipe.step(name)
+        assert step.func is steps.r1 and step.keywords["gamma"] == pytest.approx(0.1 * toy2d.SCALE[name] ** 2)
+    assert toy2d.RECIPES["WGAN-GP (Algorithm 1)"].step("ring8").keywords == {"n_critic": 5, "gp_weight": 10.0}
+    assert toy2d.RECIPES["GAN"].step("ring8") is steps.bce
+
+
+def test_recipe_changes_replace_fields_and_typos_fail():
+    recipe = dataclasses.replace(toy2d.RECIPES["WGAN-GP (Algorithm 1)"], lr=1e-3, batch=64)
+    assert (recipe.lr, recipe.batch, recipe.n_critic) == (1e-3, 64, 5)
+    with pytest.raises(TypeError, match="gp_weigth"):
+        toy2d.fit("ring8", "WGAN-GP (toy)", 1, gp_weigth=1.0)
 
 
 def test_he_init_gives_unit_spread_default_init_a_blob():
-    """G(z).std over z at step 0, averaged over x and y; one random net's spread varies
-    (0.37–1.06 over 30 seeds), so the claim is about the median of 10 seeds."""
+    """G(z).std over z at step 0 in unit scale, averaged over x and y; one random net's spread
+    varies (0.37–1.06 over 30 seeds), so the claim is about the median of 10 seeds."""
     he, default = [], []
     for seed in range(10):
-        torch.manual_seed(seed)
-        he.append(toy2d.make_gan().generate(2000).std(0).mean())
-        torch.manual_seed(seed)
-        default.append(toy2d.make_gan(he=False).generate(2000).std(0).mean())
+        for recipe, out in ((toy2d.Recipe(), he), (toy2d.Recipe(he=False), default)):
+            torch.manual_seed(seed)
+            out.append(recipe.build("ring8").generate(2000).std(0).mean() / toy2d.SCALE["ring8"])
     he, default = torch.stack(he), torch.stack(default)
     assert 0.5 <= he.median() <= 1.5 and (he > 0.3).all(), he
     assert 0.005 <= default.median() <= 0.08 and (default < 0.1).all(), default
 
 
-def test_lr_decay_is_constant_then_linear_to_zero():
-    gan = toy2d.make_gan(lr=1e-3)
+def test_lr_decay_is_constant_then_linear_to_zero_from_the_current_step():
+    gan = toy2d.Recipe(lr=1e-3).build("ring8")
     decay = toy2d.lr_decay(gan, 100, start=0.5)
     for step, expected in [(10, 1e-3), (50, 1e-3), (75, 5e-4), (100, 0.0)]:
         gan.step = step
         decay(gan, {})
-        assert gan.opt_G.param_groups[0]["lr"] == pytest.approx(expected)
-        assert gan.opt_D.param_groups[0]["lr"] == pytest.approx(expected)
-
-
-def test_lr_decay_counts_from_the_current_step():
-    """A second burst of 100 steps from step 40: constant to 90, then linear to 0 at 140."""
-    gan = toy2d.make_gan(lr=1e-3)
-    gan.step = 40
+        assert gan.opt_G.param_groups[0]["lr"] == gan.opt_D.param_groups[0]["lr"] == pytest.approx(expected)
+    gan = toy2d.Recipe(lr=1e-3).build("ring8")
+    gan.step = 40  # a second burst of 100 steps from step 40: constant to 90, then linear to 0 at 140
     decay = toy2d.lr_decay(gan, 100, start=0.5)
     for step, expected in [(90, 1e-3), (115, 5e-4), (140, 0.0)]:
         gan.step = step
@@ -179,19 +96,37 @@ def test_lr_decay_counts_from_the_current_step():
         assert gan.opt_G.param_groups[0]["lr"] == pytest.approx(expected)
 
 
-def test_score_exact_centres_is_full_coverage():
-    centres = toy2d.data.mixture_centers("grid25") / toy2d.SCALE["grid25"]
-    G = nn.Sequential(nn.Linear(2, 2))  # a stand-in whose output we replace
-    G.forward = lambda z: centres[torch.arange(len(z)) % 25]
-    s = toy2d.score(G, "grid25")
+def test_score_exact_centres_is_full_coverage_and_a_blob_none():
+    centres = ganlab.data.mixture_centers("grid25")
+    s = toy2d.score(centres[torch.arange(1000) % 25], "grid25")
     assert (s["covered"], s["high_quality"]) == (25, 100.0)
+    assert toy2d.score(torch.full((100, 2), 1.0), "grid25")["covered"] == 0  # between the centres
 
 
-def test_recipe_trains_end_to_end_with_ema_and_decay():
-    torch.manual_seed(0)
-    gan = toy2d.make_gan(pack=2)
-    ema = EMA(gan.G, 0.99, warmup=True)
-    train(gan, toy2d.sampler("ring8"), batch_size=64, steps=20, progress=False,
-          callbacks=[toy2d.lr_decay(gan, 20), ema])
+@pytest.mark.parametrize("name", ["ring8", "grid25"])
+def test_sampler_draws_fresh_points_in_the_data_units(name):
+    sample = toy2d.sampler(name)
+    a, b = sample(5000), sample(5000)
+    assert a.shape == (5000, 2) and not torch.equal(a, b)
+    assert ((a.std(0) / toy2d.SCALE[name] - 1).abs() < 0.05).all()
+
+
+def test_fit_trains_with_ema_and_decay_and_measures_the_start_spread():
+    gan, recipe, ema = toy2d.fit("ring8", "NS-GAN + R1 + packing", 20, seed=0, batch=64, hidden=(8,))
     assert gan.step == 20 and ema.updates == 20 and "r1" in gan.history.rows[-1]
-    assert set(toy2d.score(ema.G, "ring8")) == {"covered", "modes", "high_quality", "counts"}
+    assert isinstance(gan.D, nets.Packed) and recipe.hidden == (8,)
+    ganlab.seed_everything(0)
+    fresh = recipe.build("ring8")  # the same net at step 0
+    assert gan.spread0 == pytest.approx(float(fresh.generate(2500).std(0).mean()))
+    assert toy2d.fit("ring8", "GAN", 1, batch=16)[2] is None  # no EMA in the plain GAN recipe
+    assert set(toy2d.score(gan.generate(100, G=ema.G), "ring8")) == {"covered", "modes", "high_quality",
+                                                                       "counts"}
+
+
+def test_plain_gan_recipe_is_bce_with_a_relu_d_and_no_penalty():
+    gan = toy2d.RECIPES["GAN"].build("ring8")
+    assert not any(isinstance(m, nn.LeakyReLU) for m in gan.D.modules())
+    assert gan.generate(7).shape == (7, 2)
+    train(gan, toy2d.sampler("ring8"), batch_size=16, steps=2, step=toy2d.RECIPES["GAN"].step("ring8"),
+          progress=False, callbacks=[EMA(gan.G)])
+    assert set(gan.history.rows[-1]) == {"step", "loss_D", "D_real", "D_fake", "loss_G", "seconds"}

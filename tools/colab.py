@@ -1,4 +1,4 @@
-"""Point the course at a repository: the README's Colab badges, and each notebook's badge
+"""Point the course at a repository: the READMEs' Colab badges, and each notebook's badge
 (first cell) and install cell (second cell). Idempotent; nothing else in a file changes.
 
     make colab REPO=owner/name [BRANCH=main]
@@ -18,30 +18,12 @@ BADGE = re.compile(r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+
                    r"(?:(?!/notebooks/)[^\s)\]])+/notebooks/")
 
 # The install cell. {spec} is filled in; everything else is the same in every notebook.
-INSTALL_CELL = '''\
-try:  # Colab or a fresh kernel: install ganlab if it is missing
+INSTALL_CELL = """\
+try:
     import ganlab
-except ImportError:
-    import os
-    import re
-    import subprocess
-    import sys
-    SPEC = "{spec}"  # `make colab REPO=owner/name` rewrites it
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", SPEC], capture_output=True,
-                         text=True, env={{**os.environ, "GIT_TERMINAL_PROMPT": "0"}})
-    if pip.returncode:  # one line that says why, instead of pip's traceback
-        err = pip.stderr + pip.stdout
-        if re.search("resolve host|name resolution|unreachable|timed out|new connection", err):
-            why = "no network: connect, then re-run this cell."
-        elif "find command 'git'" in err:
-            why = "git is missing: install git, then re-run this cell."
-        elif re.search("not found|not read Username|not appear to be a git|did not match", err):
-            why = "wrong address: is the repository public, and are its name and branch right?"
-        else:
-            why = "pip said: " + (err.strip().splitlines() or ["nothing"])[-1]
-        print(f"ganlab: install failed, {{why}} To retry by hand: pip install '{{SPEC}}'")
-        raise RuntimeError("ganlab is not installed (see the line above)") from None
-    import ganlab'''
+except ImportError:  # on Colab or in a fresh kernel (`make colab REPO=owner/name` points this at a fork)
+    %pip install -q "{spec}"
+    import ganlab  # if this fails, read pip's message above: no network? a private or misspelt fork?"""
 
 
 def install_spec(repo=DEFAULT_REPO, branch=DEFAULT_BRANCH, *, url=None):
@@ -72,7 +54,8 @@ def point_notebook(path, repo=DEFAULT_REPO, branch=DEFAULT_BRANCH):
 
     nb = nbformat.read(path, as_version=4)
     badge, install = nb.cells[0], nb.cells[1]
-    if install.cell_type != "code" or "pip" not in install.source or "import ganlab" not in install.source:
+    source = install.source
+    if install.cell_type != "code" or "%pip install" not in source or "import ganlab" not in source:
         raise SystemExit(f"{path}: the second cell is not an install cell; not touched")
     new_badge, new_install = point_badges(badge.source, repo, branch), install_cell(repo, branch)
     if (new_badge, new_install) == (badge.source, install.source):
@@ -99,8 +82,8 @@ def point_course(repo=DEFAULT_REPO, branch=DEFAULT_BRANCH, *, root=ROOT):
     if not re.fullmatch(r"[\w./-]+", branch) or "/notebooks/" in f"/{branch}/":
         raise SystemExit(f"BRANCH={branch!r}: letters, digits, '.', '_', '-' and '/' only")
     changed = [p for p in notebooks(root) if point_notebook(p, repo, branch)]
-    readme = Path(root) / "README.md"
-    return changed + ([readme] if point_text(readme, repo, branch) else [])
+    readmes = [Path(root) / name for name in ("README.md", "README.ko.md") if (Path(root) / name).exists()]
+    return changed + [readme for readme in readmes if point_text(readme, repo, branch)]
 
 
 def main(argv=None):
