@@ -27,8 +27,8 @@ def roc_curve(scores, is_anomaly):
     order = torch.argsort(scores.detach().cpu(), descending=True)
     s, y = scores.detach().cpu().double()[order], is_anomaly.cpu().double()[order]
     tp, fp = y.cumsum(0), (1 - y).cumsum(0)
-    last = torch.cat([s[1:] != s[:-1], torch.tensor([True])])  # the end of each run of ties
-    zero = torch.zeros(1, dtype=torch.float64)
+    last = torch.cat([s[1:] != s[:-1], torch.tensor([True], device="cpu")])  # the end of each run of ties
+    zero = torch.zeros(1, dtype=torch.float64, device="cpu")
     return torch.cat([zero, fp[last] / fp[-1]]), torch.cat([zero, tp[last] / tp[-1]])
 
 

@@ -91,7 +91,7 @@ def _fit(model, x, y, loss_fn, *, epochs, seed=0, batch=128):
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=steps)
     model.train()
     for _ in range(epochs):
-        for idx in torch.randperm(len(x))[: (len(x) // batch) * batch].view(-1, batch):
+        for idx in torch.randperm(len(x), device="cpu")[: (len(x) // batch) * batch].view(-1, batch):
             loss = loss_fn(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -135,7 +135,7 @@ def mnist_judge(*, quick, root=None, device="cpu", verbose=True):
 
     def train():
         x, y = mnist(root, train=True).tensors
-        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:n_train]
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0), device="cpu")[:n_train]
         model = _fit(MnistJudge(), x[keep], y[keep], F.cross_entropy, epochs=epochs)
         test_x, test_y = mnist(root, train=False).tensors
         hits = predict(test_x, model).argmax(1) == test_y

@@ -33,7 +33,7 @@ CHUNK_ELEMENTS = 2**22
 
 
 def _rows(x, like=None):
-    x = torch.as_tensor(x)
+    x = x if isinstance(x, torch.Tensor) else torch.as_tensor(x, device="cpu")  # numpy: on the CPU
     if x.ndim != 2:
         raise ValueError(f"features must be (N, F), got shape {tuple(x.shape)}")
     if like is not None:
@@ -56,7 +56,8 @@ def knn_radii(x, *, k=5):
         raise ValueError(f"k={k} needs 1 ≤ k < number of samples ({len(x)})")
     radii = torch.empty(len(x), dtype=x.dtype, device=x.device)
     for i, j, d in _distance_chunks(x, x):
-        d[torch.arange(j - i), torch.arange(i, j)] = float("inf")  # a row is not its own neighbour
+        rows = torch.arange(j - i, device=d.device)
+        d[rows, rows + i] = float("inf")  # a row is not its own neighbour
         radii[i:j] = d.topk(k, dim=1, largest=False).values[:, -1]  # 5× faster than kthvalue
     return radii
 

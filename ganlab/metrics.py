@@ -146,8 +146,8 @@ def mode_coverage_2d(samples, centers, std, *, min_count=20, n_std=3.0):
     ``samples`` (N, 2), ``centers`` (K, 2). Returns a dict: ``covered``, ``modes`` (K),
     ``high_quality`` (% of samples), ``counts`` (high-quality samples per mode).
     """
-    samples = torch.as_tensor(samples, dtype=torch.float64).reshape(-1, 2)
-    centers = torch.as_tensor(centers, dtype=torch.float64).reshape(-1, 2)
+    samples = torch.as_tensor(samples, device="cpu").double().reshape(-1, 2)
+    centers = torch.as_tensor(centers, device="cpu").double().reshape(-1, 2)
     dist, nearest = torch.cdist(samples, centers).min(1)  # (N,) distance to the closest centre
     good = dist <= n_std * std
     counts = torch.bincount(nearest[good], minlength=len(centers)).numpy()

@@ -41,9 +41,9 @@ def synthetic_faces(n, size=64, seed=0):
                          f"least {MIN_SIZE}: below that the eyes, mouth and glasses shrink under a pixel "
                          "and the attributes stop being visible. 32 or 64 suit the conv nets (28 or 4·2^k)")
     gen = torch.Generator().manual_seed(seed)
-    attrs = torch.randint(2, (n, len(FACE_ATTRIBUTES)), generator=gen).float()
+    attrs = torch.randint(2, (n, len(FACE_ATTRIBUTES)), generator=gen, device="cpu").float()
     params = _draw_params(attrs, gen)
-    images = torch.empty(n, 3, size, size)
+    images = torch.empty(n, 3, size, size, device="cpu")
     # One thread: these small element-wise ops lose more to thread synchronisation than a
     # second thread gains (measured: ~10x slower with 2 threads on a busy 2-core machine).
     with one_thread():
@@ -55,9 +55,9 @@ def synthetic_faces(n, size=64, seed=0):
 
 def _pick(palette, coin, gen):
     """(n, 3, 1, 1) colours: a row of palette[coin], jittered by ±0.04."""
-    table = torch.tensor([palette[0], palette[1]])  # (2, rows, 3)
-    row = torch.randint(table.shape[1], coin.shape, generator=gen)
-    colour = table[coin.long(), row] + (torch.rand(len(coin), 3, generator=gen) - 0.5) * 0.08
+    table = torch.tensor([palette[0], palette[1]], device="cpu")  # (2, rows, 3)
+    row = torch.randint(table.shape[1], coin.shape, generator=gen, device="cpu")
+    colour = table[coin.long(), row] + (torch.rand(len(coin), 3, generator=gen, device="cpu") - 0.5) * 0.08
     return colour.clamp(0, 1)[:, :, None, None]
 
 
@@ -67,12 +67,12 @@ def _draw_params(attrs, gen):
     smiling, glasses, dark_hair, dark_skin, warm, wide = attrs.unbind(1)
 
     def uniform(lo, hi):
-        return (lo + (hi - lo) * torch.rand(n, generator=gen))[:, None, None]  # (n, 1, 1)
+        return (lo + (hi - lo) * torch.rand(n, generator=gen, device="cpu"))[:, None, None]  # (n, 1, 1)
 
     return {
         "smiling": smiling[:, None, None], "glasses": glasses[:, None, None],
         "background": _pick(BACKGROUND, warm, gen), "hair": _pick(HAIR, dark_hair, gen),
-        "skin": _pick(SKIN, dark_skin, gen), "shirt": torch.rand(n, 3, generator=gen)[..., None, None],
+        "skin": _pick(SKIN, dark_skin, gen), "shirt": torch.rand(n, 3, generator=gen, device="cpu")[..., None, None],
         "cx": uniform(-0.08, 0.08), "cy": uniform(-0.12, 0.0),
         "a": (0.40 + 0.14 * wide[:, None, None]) * uniform(0.95, 1.05),  # face half-width
         "b": uniform(0.54, 0.62),  # face half-height
@@ -86,7 +86,7 @@ def _render(p, size):
     Speed comes from separability: every shape is built from pieces along x, (B, 1, S),
     and along y, (B, S, 1), so most shapes cost one or two full-size (B, S, S) operations.
     """
-    axis = (torch.arange(size) + 0.5) * (2.0 / size) - 1.0  # pixel centres in [-1, 1]
+    axis = (torch.arange(size, device="cpu") + 0.5) * (2.0 / size) - 1.0  # pixel centres in [-1, 1]
     u, v = axis[None, None, :], axis[None, :, None]  # (1, 1, S) x, (1, S, 1) y (down)
     k = size / 2.0  # pixels per unit: distance * k is in pixels
 
@@ -114,13 +114,13 @@ def _render(p, size):
     paint(p["skin"], ellipse(cx, cy, a, b))
     paint(p["hair"], hair.mul_(edge(v - (cy - 0.55 * b))))  # fringe over the forehead
     ex, ey = 0.42 * a, cy - 0.12 * b  # eye offset from the centre line, eye height
-    dark = torch.tensor([0.08, 0.06, 0.06])[:, None, None]
+    dark = torch.tensor([0.08, 0.06, 0.06], device="cpu")[:, None, None]
     for side in (-1, 1):
         r = 0.065 * p["eye"]
         paint(dark, ellipse(cx + side * ex, ey, r, r * 0.8))
         paint(p["hair"] * 0.7, box((u - cx - side * ex).abs() - 0.11, (v - ey + 0.16).abs() - 0.025))
-    paint(torch.tensor([0.55, 0.10, 0.12])[:, None, None], _mouth(p, u, v, edge))
-    paint(torch.tensor([0.05, 0.05, 0.08])[:, None, None], _glasses(p, u, v, k, ex, ey))
+    paint(torch.tensor([0.55, 0.10, 0.12], device="cpu")[:, None, None], _mouth(p, u, v, edge))
+    paint(torch.tensor([0.05, 0.05, 0.08], device="cpu")[:, None, None], _glasses(p, u, v, k, ex, ey))
     return img
 
 

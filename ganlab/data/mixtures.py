@@ -19,10 +19,10 @@ def mixture_centers(name):
     if name == "ring8":
         # arange(8) * 2π/8, NOT linspace(0, 2π, 8): that puts the last angle at 2π = 0,
         # so only 7 distinct modes.
-        angles = torch.arange(8, dtype=torch.float64) * (2 * math.pi / 8)
+        angles = torch.arange(8, dtype=torch.float64, device="cpu") * (2 * math.pi / 8)
         return torch.stack([angles.cos(), angles.sin()], dim=1).float()
     if name == "grid25":
-        ticks = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0])
+        ticks = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0], device="cpu")
         return torch.cartesian_prod(ticks, ticks)  # (25, 2)
     raise ValueError(f"unknown mixture {name!r}; choose one of {sorted(MIXTURE_STD)}")
 
@@ -38,6 +38,6 @@ def gaussian_mixture(name, n, *, seed=None):
         raise ValueError(f"gaussian_mixture({name!r}, n={n!r}): give the number of samples, a whole number "
                          "of at least 1 (PacGAN's protocol scores 2,500)")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    which = torch.randint(len(centers), (n,), generator=gen)  # (n,) component index
-    noise = torch.randn(n, 2, generator=gen) * MIXTURE_STD[name]  # (n, 2)
+    which = torch.randint(len(centers), (n,), generator=gen, device="cpu")  # (n,) component index
+    noise = torch.randn(n, 2, generator=gen, device="cpu") * MIXTURE_STD[name]  # (n, 2)
     return centers[which] + noise, centers

@@ -2,7 +2,7 @@
 
 import torch
 
-PATTERN = torch.tensor([1.0, 0.0, 1.0, 0.0])
+PATTERN = torch.tensor([1.0, 0.0, 1.0, 0.0], device="cpu")
 
 
 def pattern1010(n, *, generator=None):
@@ -10,5 +10,5 @@ def pattern1010(n, *, generator=None):
 
     Values are in [0, 1], for a generator with a sigmoid output.
     """
-    noise = torch.rand(n, 4, generator=generator) * 0.2  # (n, 4) in [0, 0.2]
+    noise = torch.rand(n, 4, generator=generator, device="cpu") * 0.2  # (n, 4) in [0, 0.2]
     return PATTERN * 0.8 + noise
