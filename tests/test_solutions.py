@@ -64,5 +64,6 @@ def test_solutions_match_their_notebook(path):
     code = [c for c in solution.cells if c.cell_type == "code"]
     assert code[0].source == install, "copy the learner notebook's install cell verbatim"
     assert "ganlab.choose(" in "".join(c.source for c in code), "a parameters cell with ganlab.choose"
+    assert "".join(c.source for c in code).count("ganlab.setup(") == 1, "one setup line"
     assert code[-1].source.startswith('print(f"notebook ran in'), "end with the run line"
     assert all(c.execution_count is None for c in code), "run tools/clean_notebooks.py"

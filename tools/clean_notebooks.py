@@ -7,7 +7,7 @@ import sys
 
 import nbformat
 
-KEEP_CELL_METADATA = {"tags"}
+KEEP_CELL_METADATA = {"tags", "jupyter"}  # jupyter: {"source_hidden": true} collapses a claims cell
 KEEP_NB_METADATA = {"kernelspec", "language_info"}
 
 
