@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .device import one_thread
+from .device import one_thread, profile
 from .metrics import predict
 from .paths import data_root
 
@@ -120,14 +120,16 @@ def _cached(path, fingerprint, train, *, verbose):
 
 
 def _path(root, recipes, quick):
-    """The full judge's file if it exists or ``quick`` is False, else the quick one's; and its recipe."""
+    """The full judge's file if it exists or ``quick`` is False, else the quick one's; and its recipe.
+    ``quick=None``: quick when this run's profile (``ganlab.setup``) is."""
+    quick = profile() == "quick" if quick is None else quick
     root = data_root() if root is None else Path(root)
     full, small = recipes
     name = full if (root / f"{full}.pt").exists() or not quick else small
     return root / f"{name}.pt", recipes[name]
 
 
-def mnist_judge(*, quick, root=None, device="cpu", verbose=True):
+def mnist_judge(*, quick=None, root=None, device="cpu", verbose=True):
     """The digit judge (≥ 99 % test accuracy when full; about a minute to train on 2 cores)."""
     from .data import mnist  # the data package is only needed to train
 
@@ -156,7 +158,7 @@ def _faces(n, seed):
     return synthetic_faces(n, size=64, seed=seed).tensors  # (n, 3, 64, 64), (n, K)
 
 
-def face_judge(*, quick, root=None, device="cpu", verbose=True):
+def face_judge(*, quick=None, root=None, device="cpu", verbose=True):
     """The stand-in's attribute judge; retrained whenever the stand-in's drawing changes."""
     from .data import FACE_ATTRIBUTES
 

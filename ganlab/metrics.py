@@ -61,6 +61,23 @@ def digit_coverage(images, judge, *, min_share=0.01):
             "recognisable": float((top > CONFIDENT).float().mean())}
 
 
+def digit_report(real, fake, judge):
+    """One row of a results table for generated digits, against ``real`` test digits: covered, KL,
+    recognisable (``digit_coverage``), precision, recall, coverage and FID (``quality``)."""
+    cov, q = digit_coverage(fake, judge), quality(real, fake, judge)
+    return {"covered": cov["covered"], "KL": cov["kl"], "recognisable": cov["recognisable"],
+            "precision": q["precision"], "recall": q["recall"], "coverage": q["coverage"], "FID": q["fid"]}
+
+
+def face_report(real, fake, judge):
+    """One row for generated faces: precision, recall, coverage and FID (``quality``) and ``worst``,
+    the largest |generated − real| attribute rate (``attribute_rates``)."""
+    rates_real, rates = attribute_rates(real, judge), attribute_rates(fake, judge)
+    q = quality(real, fake, judge)
+    return {"precision": q["precision"], "recall": q["recall"], "coverage": q["coverage"], "FID": q["fid"],
+            "worst": max(abs(rates[k] - rates_real[k]) for k in rates)}
+
+
 def frechet_distance(mu1, sigma1, mu2, sigma2):
     """Fréchet (2-Wasserstein) distance² between N(μ₁, Σ₁) and N(μ₂, Σ₂):
 

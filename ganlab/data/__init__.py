@@ -6,5 +6,20 @@ from .mixtures import MIXTURE_STD, gaussian_mixture, mixture_centers
 from .mnist_files import mnist
 from .pattern import PATTERN, pattern1010
 
-__all__ = ["FACE_ATTRIBUTES", "MIXTURE_STD", "PATTERN", "celeba", "gaussian_mixture", "mixture_centers",
+
+
+def faces(n, *, size=32, seed=0, verbose=True):
+    """(faces, source, stand_in): the first ``n`` CelebA photographs at ``size`` when CelebA is in
+    the data folder, else ``n`` synthetic stand-in faces (drawn, labelled, not photographs).
+    ``source`` names which, for every title and printout."""
+    try:
+        return celeba(size=size).tensors(n), "CelebA photographs", False
+    except FileNotFoundError:
+        if verbose:
+            print("CelebA is not in the data folder, so these are the drawn stand-in faces; "
+                  "ganlab.data.celeba() says how to get CelebA")
+        return synthetic_faces(n, size=size, seed=seed), "synthetic stand-in faces (drawn, not CelebA)", True
+
+
+__all__ = ["faces", "FACE_ATTRIBUTES", "MIXTURE_STD", "PATTERN", "celeba", "gaussian_mixture", "mixture_centers",
            "mnist", "pattern1010", "synthetic_faces"]
