@@ -15,7 +15,7 @@ if not __package__:  # run by path (make doctor): the table appears even if `imp
 
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
-# Full-mode seconds per notebook: the README's "What a run costs" table (make verify on a 2-core
+# Full-mode seconds per notebook: docs/results.md's "What a run costs" table (make verify on a 2-core
 # AMD EPYC, family 25 model 17, one torch thread each, two notebooks at a time, 2026-12-04).
 # tests/test_doctor.py keeps the two equal.
 REFERENCE_SECONDS = {"01_pattern_1010": 28, "02_mnist_gan": 193, "03_celeba_faces": 234,
