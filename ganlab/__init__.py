@@ -7,8 +7,8 @@ imported on first use.
 
 import importlib  # noqa: I001 (the submodules on two lines, not fifteen)
 
-from . import anomaly, data, ema, gan, guard, judges, loop, losses, manifold, metrics, nets, sagan, steps
-from . import toy2d
+from . import anomaly, data, distributed, ema, gan, guard, judges, loop, losses, manifold, metrics, nets
+from . import sagan, steps, toy2d
 from .checkpoint import load_checkpoint, save_checkpoint
 from .device import choose, pick_device, profile, run_seed, seed_everything, set_threads, setup
 from .gan import GAN, adam
@@ -32,6 +32,7 @@ def __getattr__(name):
 __all__ = [
     "BCE", "GAN", "HINGE", "MSE", "WGAN", "History", "NonFiniteLoss", "adam", "choose", "train",
     "gradient_penalty", "r1_penalty", "data_root", "pick_device", "profile", "run_seed", "seed_everything",
-    "set_threads", "setup", "load_checkpoint", "save_checkpoint", "anomaly", "data", "ema", "gan", "guard",
-    "judges", "losses", "loop", "manifold", "metrics", "nets", "sagan", "steps", "toy2d", *_LAZY,
+    "set_threads", "setup", "load_checkpoint", "save_checkpoint", "anomaly", "data", "distributed", "ema",
+    "gan", "guard", "judges", "losses", "loop", "manifold", "metrics", "nets", "sagan", "steps", "toy2d",
+    *_LAZY,
 ]

@@ -15,6 +15,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from . import distributed
+
 
 def pick_device(verbose=True):
     """Return the best device: cuda, else mps, else cpu; ``GANLAB_DEVICE`` (e.g. ``cpu`` or
@@ -126,9 +128,10 @@ _RUN = None  # the decision, once made
 
 
 def decide(seed=0):
-    """Decide device, profile, seed and threads (see the module doc), without printing or seeding."""
+    """Decide device, profile, seed and threads (see the module doc), without printing or seeding.
+    Under torchrun this also starts the process group (``ganlab.distributed``)."""
     global _RUN
-    device, threads = pick_device(verbose=False), set_threads()
+    device, threads = distributed.init(pick_device(verbose=False)), set_threads()
     name = os.environ.get("GANLAB_PROFILE", "").strip().lower()
     if name and name not in PROFILES:
         raise ValueError(f"GANLAB_PROFILE={name!r}: choose one of {', '.join(PROFILES)}")
@@ -142,8 +145,10 @@ def setup(seed=0):
     """Decide this run once (device, profile, seed, threads), seed everything, print it in one line.
     A notebook's first cell: ``run = ganlab.setup()``; ``run.device`` is where its models go."""
     run = decide(seed)
-    seed_everything(run.seed)
-    print(f"ganlab: {describe(run.device)}, profile {run.profile}, seed {run.seed}")
+    seed_everything(run.seed + distributed.rank())  # each process its own noise; DDP shares rank 0's weights
+    if distributed.rank() == 0:
+        processes = f", {distributed.world()} processes" if distributed.world() > 1 else ""
+        print(f"ganlab: {describe(run.device)}, profile {run.profile}, seed {run.seed}{processes}")
     return run
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .distributed import plain
 from .history import History
 from .nets import evaluating
 
@@ -63,7 +64,7 @@ class GAN:
     def generate(self, n=None, *, z=None, labels=None, G=None):
         """Samples in eval mode: ``n`` fresh ones, or one per row of ``z``; from ``G``
         (default: this GAN's; pass an EMA copy's ``ema.G`` to sample the average)."""
-        G = self.G if G is None else G
+        G = plain(self.G if G is None else G)  # the model itself: no collective call on one process
         z = self.sample_z(n) if z is None else z.to(self.device)
         y = () if labels is None else (labels.to(self.device),)
         with evaluating(G):
@@ -73,7 +74,8 @@ class GAN:
         """Everything a run is, as tensors, numbers, lists and dicts (``weights_only``-safe).
         ``history=False`` leaves out the logged rows and snapshots (the NaN guard's copy)."""
         names = [n for n in self._PARTS if getattr(self, n) is not None and (history or n != "history")]
-        return {n: getattr(self, n).state_dict() for n in names} | {n: getattr(self, n) for n in self._VALUES}
+        state = {n: plain(getattr(self, n)).state_dict() for n in names}
+        return state | {n: getattr(self, n) for n in self._VALUES}
 
     def load_state_dict(self, state):
         """Restore from ``state_dict()``; the models must have the same architecture."""
@@ -82,7 +84,7 @@ class GAN:
             if name in state:
                 if getattr(self, name) is None:
                     raise ValueError(f"the state holds {name}, but this GAN has none: build it as saved")
-                getattr(self, name).load_state_dict(state[name])  # optimisers follow their params' device
+                plain(getattr(self, name)).load_state_dict(state[name])  # optimisers follow their params
         for name in self._VALUES:
             value = state[name]
             setattr(self, name, value.to(self.device) if isinstance(value, torch.Tensor) else value)

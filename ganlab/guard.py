@@ -52,10 +52,10 @@ class Guard:
             raise FloatingPointError("G, D or an optimiser already holds inf or NaN before training: "
                                      "rebuild the models (or load a good checkpoint) and train again")
 
-    def check(self, gan, row, *, step_name="", checkpoint=None):
-        """After each step: raise NonFiniteLoss (once restored) if a logged number is inf or NaN;
-        every ``GOOD_EVERY`` steps, copy the state, which must be finite too."""
-        if not all(map(math.isfinite, row.values())) or (gan.step % GOOD_EVERY == 0 and not self.take(gan)):
+    def check(self, gan, row, *, bad, step_name="", checkpoint=None):
+        """After each step: raise NonFiniteLoss (once restored) if ``bad`` (a logged number is inf or
+        NaN, on any process); every ``GOOD_EVERY`` steps, copy the state, which must be finite too."""
+        if bad or (gan.step % GOOD_EVERY == 0 and not self.take(gan)):
             self.stop(gan, row, step_name=step_name, checkpoint=checkpoint)
 
     def take(self, gan):

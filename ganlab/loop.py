@@ -9,6 +9,7 @@ checkpoints, a check of the first batch against G, and the NaN guard (``ganlab.g
 """
 
 import contextlib
+import itertools
 import math
 import numbers
 import os
@@ -18,9 +19,10 @@ import time
 import warnings
 
 import torch
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, TensorDataset
 from tqdm.auto import tqdm
 
+from . import distributed
 from .checkpoint import save_checkpoint
 from .guard import Guard
 from .nets import output_range
@@ -36,22 +38,28 @@ def _split(batch):
 
 def _in_memory(gan, tensors, batch_size):
     """Endless shuffled batches; the shuffle of epoch e depends only on (data_seed, e), so a
-    resumed run sees exactly the batches an uninterrupted one would. Counts gan.batches_seen."""
+    resumed run sees exactly the batches an uninterrupted one would. Counts gan.batches_seen.
+    On W processes batch b is cut W ways: process r takes its r-th slice of batch_size."""
     tensors = [t.to(gan.device) for t in tensors]
-    per_epoch = tensors[0].shape[0] // batch_size
+    world, rank = distributed.world(), distributed.rank()
+    per_epoch = tensors[0].shape[0] // (batch_size * world)
     perm, perm_epoch = None, -1
     while True:
         epoch, b = divmod(gan.batches_seen, per_epoch)
         if epoch != perm_epoch:
             g = torch.Generator().manual_seed(gan.data_seed + epoch)
             perm, perm_epoch = torch.randperm(tensors[0].shape[0], generator=g, device="cpu"), epoch
-        idx = perm[b * batch_size : (b + 1) * batch_size].to(gan.device)
+        start = (b * world + rank) * batch_size
+        idx = perm[start : start + batch_size].to(gan.device)
         gan.batches_seen += 1
         yield _split([t[idx] for t in tensors])
 
 
 def _from_loader(gan, loader):
-    while True:
+    for epoch in itertools.count():
+        sampler = getattr(loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
         for batch in loader:
             x, y = _split(batch)
             gan.batches_seen += 1
@@ -66,7 +74,8 @@ def batches(gan, data, batch_size):
         raise ValueError(f"batch_size={batch_size!r}: give a whole number of samples per batch, e.g. 64")
     if isinstance(data, torch.Tensor):
         data = TensorDataset(data)
-    if isinstance(data, Dataset) and hasattr(data, "__len__") and len(data) < batch_size:
+    world = distributed.world()
+    if isinstance(data, Dataset) and hasattr(data, "__len__") and len(data) < batch_size * world:
         fix = f"use batch_size={len(data)} or less, or more data" if len(data) else "the dataset is empty"
         raise ValueError(f"batch_size={batch_size}, but the data hold only {len(data)} samples: "
                          f"not one full batch. {fix[0].upper() + fix[1:]}" + ("" if len(data) else
@@ -74,7 +83,11 @@ def batches(gan, data, batch_size):
     if isinstance(data, TensorDataset):
         return _in_memory(gan, data.tensors, batch_size), len(data) // batch_size
     if isinstance(data, Dataset):
-        data = DataLoader(data, batch_size=batch_size, shuffle=True, drop_last=True)
+        sampler = DistributedSampler(data, seed=gan.data_seed, drop_last=True) if world > 1 else None
+        data = DataLoader(data, batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True)
+    elif isinstance(data, DataLoader) and world > 1:
+        raise ValueError("under torchrun give train() the Dataset, not a DataLoader: it cuts every batch "
+                         "between the processes itself")
     if isinstance(data, DataLoader):
         if len(data) == 0:  # else the endless stream would wait forever for a first batch
             raise ValueError(f"the DataLoader yields no batches ({len(data.dataset)} samples, its "
@@ -140,6 +153,7 @@ def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minute
                    and (last_batch is None or gan.batches_seen < last_batch))
     if not due():
         return gan.history  # nothing to do: draw nothing, so no random number moves
+    distributed.wrap(gan)  # under torchrun: the players in DistributedDataParallel
     guard, hooks = Guard(gan) if checks else None, []
     if checks:
         stream = _checked(gan, stream, hooks)
@@ -147,26 +161,31 @@ def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minute
     start, seconds0 = time.perf_counter(), gan.history.seconds
     for player in gan.players():
         player.train()
-    quiet = not progress or os.environ.get("TQDM_DISABLE")  # stored notebooks have no bars
+    quiet = not progress or os.environ.get("TQDM_DISABLE") or distributed.rank()  # rank 0 alone shows one
     bar = tqdm(total=steps, initial=gan.step, disable=bool(quiet), desc="training", unit="step")
     name, stop = getattr(step, "__name__", ""), _StopFlag()
     try:
         with stop.installed():
-            while due() and time.monotonic() < deadline:
+            late = time.monotonic() >= deadline
+            while due() and not late:
                 stats = step(gan, stream)
                 gan.step += 1
                 row = gan.history.log(gan.step, stats, seconds=seconds0 + time.perf_counter() - start)
+                # under torchrun every process decides alike (tiny all-reduces): a NaN anywhere, the clock
+                bad, late = distributed.agree(not all(map(math.isfinite, row.values())),
+                                              time.monotonic() >= deadline)
                 if guard is not None:
-                    guard.check(gan, row, step_name=name, checkpoint=checkpoint)
+                    guard.check(gan, row, bad=bad, step_name=name, checkpoint=checkpoint)
                 _after_step(gan, row, bar, snapshot_every=snapshot_every, callbacks=callbacks)
                 if checkpoint and checkpoint_every and gan.step % checkpoint_every == 0:
                     save_checkpoint(gan, checkpoint)
-                if stop.set:
+                if distributed.agree(stop.set)[0]:  # Ctrl-C on any process
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
         gan.history.interrupted = True
-        print(f"Stopped at step {gan.step}: the models keep everything learned so far."
-              + (f" Saved to {checkpoint}." if checkpoint else ""))
+        if not distributed.rank():
+            print(f"Stopped at step {gan.step}: the models keep everything learned so far."
+                  + (f" Saved to {checkpoint}." if checkpoint else ""))
     finally:
         for hook in hooks:
             hook.remove()
@@ -238,7 +257,7 @@ def _check_range(G, real):
 
 
 def _after_step(gan, row, bar, *, snapshot_every, callbacks):
-    if snapshot_every and gan.step % snapshot_every == 0:
+    if snapshot_every and gan.step % snapshot_every == 0 and not distributed.rank():
         gan.history.snapshot(gan.step, gan.generate(z=gan.fixed_z, labels=gan.fixed_labels))
     for fn in callbacks:
         fn(gan, row)
