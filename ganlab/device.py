@@ -135,7 +135,10 @@ def decide(seed=0):
     name = os.environ.get("GANLAB_PROFILE", "").strip().lower()
     if name and name not in PROFILES:
         raise ValueError(f"GANLAB_PROFILE={name!r}: choose one of {', '.join(PROFILES)}")
-    quick = os.environ.get("GANLAB_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+    flag = os.environ.get("GANLAB_QUICK", "").strip().lower()
+    if flag not in ("", "0", "false", "no", "off", "1", "true", "yes", "on"):
+        raise ValueError(f"GANLAB_QUICK={flag!r}: set it to 1 (quick: small numbers) or 0, or unset it")
+    quick = flag in ("1", "true", "yes", "on")
     profile = "quick" if quick else name or ("gpu" if device.type == "cuda" else "cpu")
     _RUN = Run(device, profile, run_seed(seed), threads)
     return _RUN

@@ -8,6 +8,7 @@ oscillation around an equilibrium: the samples of the average are tighter than G
 import copy
 
 import torch
+from torch import nn
 
 
 class EMA:
@@ -19,6 +20,10 @@ class EMA:
     """
 
     def __init__(self, G, decay=0.999, *, warmup=False):
+        if not isinstance(G, nn.Module):
+            raise TypeError(f"EMA averages a network, not a {type(G).__name__}: pass G, e.g. EMA(gan.G)")
+        if not 0 <= decay < 1:
+            raise ValueError(f"decay={decay!r}: give β in [0, 1), e.g. 0.999 (averages ~1/(1 − β) steps)")
         self.source, self.decay, self.warmup, self.updates = G, decay, warmup, 0
         self.G = copy.deepcopy(G).eval().requires_grad_(False)
 

@@ -47,6 +47,8 @@ class GAN:
             raise ValueError("G is conditional, G(z, y): give GAN(..., fixed_labels=...), one label per row "
                              "of the fixed noise, e.g. nets.label_rows(range(10), 10) with n_fixed=100")
         _check_latent_dim(self.G, self.latent_dim, self.device, self.fixed_labels)
+        for name in ("G", "D", "E"):
+            _check_optimiser(getattr(self, f"opt_{name}"), getattr(self, name), name)
         if self.fixed_z is None:
             self.fixed_z = self.sample_z(self.n_fixed)
         if self.data_seed is None:
@@ -101,6 +103,16 @@ def _check_latent_dim(G, latent_dim, device, labels):
         raise ValueError(f"G cannot take z of shape (batch, {latent_dim}) (latent_dim={latent_dim}): "
                          f"{str(err).splitlines()[0]}. Build G with the GAN's latent_dim, or pass "
                          "GAN(..., latent_dim=) the size G was built for") from None
+
+
+def _check_optimiser(opt, net, name):
+    """opt_G must hold G's parameters (opt_D D's, opt_E E's): swapped, it would train the other net."""
+    if opt is None or net is None:
+        return
+    mine = {id(p) for p in net.parameters()}
+    if not any(id(p) in mine for group in opt.param_groups for p in group["params"]):
+        raise ValueError(f"opt_{name} holds none of {name}'s parameters: build it from {name}, "
+                         f"e.g. opt_{name} = ganlab.adam({name}) (are opt_G and opt_D swapped?)")
 
 
 def adam(module, *, lr=2e-4, betas=(0.5, 0.999)):

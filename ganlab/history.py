@@ -20,8 +20,12 @@ class History:
     def log(self, step, stats, **extra):
         """Append a row; tensors become Python floats here (one sync per row)."""
         row = {"step": int(step)}
-        row.update({k: float(v.detach() if isinstance(v, torch.Tensor) else v) for k, v in stats.items()})
-        row.update({k: float(v) for k, v in extra.items()})
+        try:
+            row.update({k: float(v.detach() if isinstance(v, torch.Tensor) else v) for k, v in stats.items()})
+            row.update({k: float(v) for k, v in extra.items()})
+        except (TypeError, ValueError, RuntimeError, AttributeError):
+            raise TypeError("a step must return a dict of numbers (floats or one-element tensors, e.g. "
+                            f"loss_D.detach()), not {str(stats)[:200]}") from None
         self.rows.append(row)
         return row
 
@@ -42,6 +46,10 @@ class History:
 
     def tail_mean(self, column, frac=0.25):
         """Mean of ``column`` over the last ``frac`` of the rows: where a run settled."""
+        if not self.rows or column not in self.rows[-1] or not 0 < frac <= 1:
+            raise ValueError(f"tail_mean({column!r}, frac={frac!r}): give a logged column "
+                             f"({', '.join(self.rows[-1]) if self.rows else 'none yet: train first'}) "
+                             "and a share of the rows in (0, 1]")
         values = self.frame[column].to_numpy()
         return float(values[-max(1, int(len(values) * frac)) :].mean())
 

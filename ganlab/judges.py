@@ -1,24 +1,16 @@
 """Judges: small classifiers trained on this machine once, cached, and used to measure generators.
 
-``mnist_judge`` reads digits (10 classes, softmax); ``face_judge`` reads the synthetic
-stand-in's attributes (K yes/no questions, K sigmoids). Nothing is downloaded. Both take
-images in [-1, 1] and offer the same three things:
-
-- ``judge.features(x)``: the penultimate layer (B, F), the space ``ganlab.metrics`` measures in;
-- ``judge.probs(x)``: class probabilities (B, 10), or attribute probabilities (B, K);
-- ``judge.accuracy``: held-out accuracy (a float for digits, a dict per attribute for faces).
-
-One lifecycle for both (``_cached``): the file under ``data_root()`` is used when its
-fingerprint (the training recipe, and for faces the stand-in's drawing) matches; otherwise
-the judge is trained and saved atomically. ``quick=True`` trains on less data for fewer
-steps, with the *same* architecture, so a notebook measures in the same feature space in
-every mode; a full judge, once cached, is used in quick mode too. The face judge knows only
-faces drawn like the stand-in: it says nothing about real CelebA photographs.
+``mnist_judge`` reads digits (10 classes, softmax); ``face_judge`` the synthetic stand-in's
+attributes (K yes/no questions, K sigmoids; it knows nothing of real CelebA photographs). Both
+take images in [-1, 1] and offer ``features(x)`` (B, F), the space ``ganlab.metrics`` measures
+in; ``probs(x)``, (B, 10) or (B, K); and ``accuracy``, held out (a float, or one per attribute).
+Nothing is downloaded: a judge is trained once, on one thread from a fixed seed, and cached
+under ``data_root()`` while its fingerprint (recipe, and the stand-in's drawing) still matches.
+``quick=True`` trains less with the *same* network, so every mode measures in the same space.
 """
 
 import os
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +18,7 @@ from torch import nn
 
 from .device import one_thread, profile
 from .metrics import predict
-from .paths import data_root
+from .paths import folder
 
 FACE_SIZE = 32  # the face judge looks at 32×32: every attribute is visible at that size
 # name: (training images, epochs); quick ones are smaller budgets of the same network
@@ -39,7 +31,12 @@ def _conv_block(c_in, c_out):
     return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
 
 
-class MnistJudge(nn.Module):
+class _Judge(nn.Module):
+    def forward(self, x):
+        return self.head(self.features(x))  # (B, 10) or (B, K) logits
+
+
+class MnistJudge(_Judge):
     """28×28 digits -> 10 logits: two conv blocks (28 -> 14 -> 7), a 128-wide feature layer."""
 
     def __init__(self, width=16, feature_dim=128):
@@ -50,17 +47,17 @@ class MnistJudge(nn.Module):
         self.accuracy = float("nan")
 
     def features(self, x):
+        if tuple(x.shape[1:]) not in ((1, 28, 28), (28, 28), (784,)):
+            raise ValueError(f"the digit judge reads 28×28 digits, (B, 1, 28, 28) or (B, 784), not a batch "
+                             f"of shape {tuple(x.shape)}: reshape them, or resize them to 28×28")
         return self.body(x.reshape(-1, 1, 28, 28))  # (B, 128)
-
-    def forward(self, x):
-        return self.head(self.features(x))  # (B, 10) logits
 
     def probs(self, x):
         return self(x).softmax(1)
 
 
-class FaceJudge(nn.Module):
-    """Faces (B, 3, H, W), any H = W -> one logit per attribute (B, K): three conv blocks
+class FaceJudge(_Judge):
+    """Faces (B, 3, S, S), any S ≥ 16 -> one logit per attribute (B, K): three conv blocks
     (32 -> 16 -> 8 -> 4) and a linear read-out; each attribute is its own yes/no question."""
 
     def __init__(self, attributes):
@@ -72,12 +69,12 @@ class FaceJudge(nn.Module):
         self.accuracy = {}
 
     def features(self, x):
+        if x.ndim != 4 or x.shape[1] != 3 or x.shape[2] != x.shape[3] or x.shape[2] < 16:
+            raise ValueError(f"the face judge reads square colour images (B, 3, S, S) with S ≥ 16, not a "
+                             f"batch of shape {tuple(x.shape)}: give faces as G makes them, channels first")
         if x.shape[-1] != FACE_SIZE:  # 64×64 faces, or a generator's own size
             x = F.interpolate(x, size=(FACE_SIZE, FACE_SIZE), mode="bilinear", antialias=True)
         return self.body(x)
-
-    def forward(self, x):
-        return self.head(self.features(x))
 
     def probs(self, x):
         return torch.sigmoid(self(x))
@@ -100,7 +97,7 @@ def _fit(model, x, y, loss_fn, *, epochs, seed=0, batch=128):
     return model.eval()
 
 
-def _cached(path, fingerprint, train, *, verbose):
+def _cached(path, fingerprint, train):
     """The state saved at ``path`` if its fingerprint matches, else ``train()``'s, saved atomically."""
     state = torch.load(path, map_location="cpu", weights_only=True) if path.exists() else {}
     saved = state.get("fingerprint", [])
@@ -119,37 +116,42 @@ def _cached(path, fingerprint, train, *, verbose):
     return state, f"trained just now, {time.perf_counter() - start:.0f} s"
 
 
-def _path(root, recipes, quick):
-    """The full judge's file if it exists or ``quick`` is False, else the quick one's; and its recipe.
-    ``quick=None``: quick when this run's profile (``ganlab.setup``) is."""
-    quick = profile() == "quick" if quick is None else quick
-    root = data_root() if root is None else Path(root)
+def _judge(make, recipes, fit, *, drawing=(), quick, root, device, verbose):
+    """``make()`` with the weights of the full judge's file if it exists or ``quick`` is False (None:
+    this run's profile), else the quick one's; trained by ``fit(model, n, epochs, root) -> accuracy``."""
+    root = folder(root)
     full, small = recipes
+    quick = profile() == "quick" if quick is None else quick
     name = full if (root / f"{full}.pt").exists() or not quick else small
-    return root / f"{name}.pt", recipes[name]
+    path, (n_train, epochs) = root / f"{name}.pt", recipes[name]
+
+    def train():
+        model = make()
+        return {"accuracy": fit(model, n_train, epochs, root), "weights": model.state_dict()}
+
+    state, how = _cached(path, [n_train, epochs, *drawing], train)
+    judge = make()
+    judge.load_state_dict(state["weights"])
+    judge.accuracy = state["accuracy"]
+    if verbose:
+        kind, acc = ("digit", judge.accuracy) if isinstance(judge, MnistJudge) else \
+            ("face", sum(judge.accuracy.values()) / len(judge.accuracy))
+        print(f"ganlab: {kind} judge {path.name} ({how}), held-out accuracy {100 * acc:.1f} %")
+    return judge.to(device).eval().requires_grad_(False)
 
 
 def mnist_judge(*, quick=None, root=None, device="cpu", verbose=True):
     """The digit judge (≥ 99 % test accuracy when full; about a minute to train on 2 cores)."""
     from .data import mnist  # the data package is only needed to train
 
-    path, (n_train, epochs) = _path(root, MNIST_RECIPES, quick)
-
-    def train():
+    def fit(model, n_train, epochs, root):
         x, y = mnist(root, train=True).tensors
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0), device="cpu")[:n_train]
-        model = _fit(MnistJudge(), x[keep], y[keep], F.cross_entropy, epochs=epochs)
+        _fit(model, x[keep], y[keep], F.cross_entropy, epochs=epochs)
         test_x, test_y = mnist(root, train=False).tensors
-        hits = predict(test_x, model).argmax(1) == test_y
-        return {"weights": model.state_dict(), "accuracy": float(hits.float().mean())}
+        return float((predict(test_x, model).argmax(1) == test_y).float().mean())
 
-    state, how = _cached(path, [n_train, epochs], train, verbose=verbose)
-    judge = MnistJudge()
-    judge.load_state_dict(state["weights"])
-    judge.accuracy = state["accuracy"]
-    if verbose:
-        print(f"ganlab: digit judge {path.name} ({how}), test accuracy {100 * judge.accuracy:.2f} %")
-    return judge.to(device).eval().requires_grad_(False)
+    return _judge(MnistJudge, MNIST_RECIPES, fit, quick=quick, root=root, device=device, verbose=verbose)
 
 
 def _faces(n, seed):
@@ -162,23 +164,15 @@ def face_judge(*, quick=None, root=None, device="cpu", verbose=True):
     """The stand-in's attribute judge; retrained whenever the stand-in's drawing changes."""
     from .data import FACE_ATTRIBUTES
 
-    path, (n_train, epochs) = _path(root, FACE_RECIPES, quick)
-    images, attrs = _faces(4, FACE_CHECK_SEED)  # a few numbers that change with the drawing code
-    fingerprint = [n_train, epochs, *images.mean((1, 2, 3)).tolist(), *attrs.flatten().tolist()]
-
-    def train():
+    def fit(model, n_train, epochs, root):
         x, y = _faces(n_train, FACE_TRAIN_SEED)
         x = F.interpolate(x, size=(FACE_SIZE, FACE_SIZE), mode="bilinear", antialias=True)
-        model = _fit(FaceJudge(FACE_ATTRIBUTES), x, y, F.binary_cross_entropy_with_logits, epochs=epochs)
+        _fit(model, x, y, F.binary_cross_entropy_with_logits, epochs=epochs)
         test_x, test_y = _faces(FACE_TEST, FACE_TEST_SEED)
         hits = ((predict(test_x, model) > 0.5) == (test_y > 0.5)).float().mean(0)
-        return {"weights": model.state_dict(), "accuracy": dict(zip(model.attributes, hits.tolist()))}
+        return dict(zip(model.attributes, hits.tolist()))
 
-    state, how = _cached(path, fingerprint, train, verbose=verbose)
-    judge = FaceJudge(FACE_ATTRIBUTES)
-    judge.load_state_dict(state["weights"])
-    judge.accuracy = dict(state["accuracy"])
-    if verbose:
-        mean = sum(judge.accuracy.values()) / len(judge.accuracy)
-        print(f"ganlab: face judge {path.name} ({how}), held-out accuracy {100 * mean:.1f} % on average")
-    return judge.to(device).eval().requires_grad_(False)
+    images, attrs = _faces(4, FACE_CHECK_SEED)  # a few numbers that change with the drawing code
+    return _judge(lambda: FaceJudge(FACE_ATTRIBUTES), FACE_RECIPES, fit, quick=quick, root=root,
+                  device=device, verbose=verbose,
+                  drawing=[*images.mean((1, 2, 3)).tolist(), *attrs.flatten().tolist()])

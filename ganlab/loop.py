@@ -24,8 +24,10 @@ from tqdm.auto import tqdm
 
 from . import distributed
 from .checkpoint import save_checkpoint
+from .gan import GAN
 from .guard import Guard
 from .nets import output_range
+from .paths import file_to_write
 from .steps import bce
 
 
@@ -125,7 +127,8 @@ class _StopFlag:
 
 
 def _budget(name, value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                              or not math.isfinite(value) or value < 0):
         raise ValueError(f"{name}={value!r}: give a number ≥ 0 (a target: steps=2000 trains until "
                          "gan.step is 2000), or leave it out")
     return value
@@ -144,6 +147,14 @@ def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minute
     restored (and written to ``checkpoint``). ``checks=False`` turns off the first-batch
     checks and the NaN guard (only to measure what they cost).
     """
+    if not isinstance(gan, GAN):
+        raise TypeError(f"train() trains a ganlab.GAN, not a {type(gan).__name__}: build one, "
+                        "gan = ganlab.GAN(G, D, opt_G, opt_D, latent_dim=...), and pass it")
+    if not callable(step):
+        raise TypeError(f"step={step!r} is not a function: pass a step function, e.g. step=ganlab.steps.bce, "
+                        "or your own def my_step(gan, batches): ... returning the numbers to log")
+    if checkpoint:
+        file_to_write(checkpoint)  # a bad path fails now, not after the whole run
     stream, per_epoch = batches(gan, data, batch_size)
     steps, minutes = _budget("steps", steps), _budget("minutes", minutes)
     last_batch = _epochs_target(_budget("epochs", epochs), per_epoch)
@@ -218,6 +229,12 @@ def _check_first_batch(gan, real, labels):
     if not real.is_floating_point():
         raise TypeError(f"the data are {real.dtype}, but G makes floats: scale the data to floats as "
                         "G's output is scaled, e.g. images x.float() / 127.5 - 1 for a tanh G ([-1, 1])")
+    if not torch.isfinite(real).all():
+        raise ValueError("the data hold NaN or inf (found in the first batch): find and remove those samples "
+                         "before training, e.g. x = x[torch.isfinite(x).flatten(1).all(1)]")
+    if gan.D is not None and output_range(distributed.plain(gan.D)) == (0.0, 1.0):
+        warnings.warn("D ends in a sigmoid, but ganlab's losses read D's raw score and apply the sigmoid "
+                      "themselves (stably): remove D's last nn.Sigmoid()", stacklevel=4)
     if getattr(gan.G, "num_labels", 0) and labels is None:
         raise ValueError("G is conditional (G(z, y)) but the data carry no labels: "
                          "pass TensorDataset(x, y), or batches (x, y)")

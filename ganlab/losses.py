@@ -1,12 +1,10 @@
 """GAN losses as pure functions of the discriminator's raw outputs (scores).
 
-D returns a raw score s per sample. For the classic GAN, D(x) = σ(s) is the
-probability that x is real; the sigmoid lives here, not in the model, so that BCE
-can use the numerically stable ``binary_cross_entropy_with_logits``.
-
-Every ``loss_D`` is the *mean* of its real and fake halves (the hinge loss sums them, as in
-its papers), so at the equilibrium D(x) = ½ both players sit at the same value:
-MSE: (½ − 1)² = (½ − 0)² = 0.25;  BCE: −ln ½ = ln 2 ≈ 0.693.
+D returns a raw score s per sample. For the classic GAN, D(x) = σ(s) is the probability
+that x is real; the sigmoid lives here, not in the model, so that BCE can use the stable
+``binary_cross_entropy_with_logits``. Every ``loss_D`` is the *mean* of its real and fake
+halves (the hinge loss sums them, as in its papers), so at the equilibrium D(x) = ½ both
+players sit at the same value: MSE (½ − 1)² = (½ − 0)² = 0.25; BCE −ln ½ = ln 2 ≈ 0.693.
 """
 
 from collections.abc import Callable
@@ -77,25 +75,23 @@ HINGE = Loss("hinge", hinge_d, wgan_g, _identity)  # G: −E[s_fake], no margin,
 
 
 def interpolate_grad_norms(D, real, fake, *, labels=None, create_graph=True):
-    """‖∇_x̂ D(x̂)‖₂ for x̂ = εx + (1 − ε)x̃, ε ~ U[0, 1] drawn once per sample.
-
-    The norm is taken **per sample over all non-batch dimensions**: one number per
-    image, never one per pixel. Returns a (B,) tensor.
-    """
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (B, 1, 1, 1) for images
-    eps = torch.rand(shape, device=real.device, dtype=real.dtype)
-    x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
+    """‖∇_x̂ D(x̂)‖₂ for x̂ = εx + (1 − ε)x̃, ε ~ U[0, 1] drawn once per sample: (B,), one norm
+    per sample over all its non-batch dimensions (never one per pixel)."""
+    if real.shape != fake.shape:
+        raise ValueError(f"real {tuple(real.shape)} and fake {tuple(fake.shape)} batches differ in shape: "
+                         "the penalty mixes them sample by sample, so give G's samples the data's shape")
+    eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
+    x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)  # eps: (B, 1, 1, 1) for images
     out = D(x_hat) if labels is None else D(x_hat, labels)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=create_graph)
     return grad.flatten(1).norm(2, dim=1)  # (B, C*H*W) -> (B,)
 
 
 def gradient_penalty(D, real, fake, *, labels=None):
-    """WGAN-GP penalty E[(‖∇_x̂ D(x̂)‖₂ − 1)²] (Gulrajani et al. 2017, Algorithm 1), and the norms.
+    """WGAN-GP penalty E[(‖∇_x̂ D(x̂)‖₂ − 1)²] (Gulrajani et al. 2017, Algorithm 1), and the norms (B,).
 
-    Multiply by λ = ``gp_weight`` (10 in the paper). Two-sided: norms above and
-    below 1 are both penalised. Gradients flow into D's parameters only: ``fake``
-    is detached, and ``real`` comes from the data. Returns ``(penalty, norms (B,))``.
+    Multiply by λ = ``gp_weight`` (10 in the paper). Two-sided: norms above and below 1 are both
+    penalised. Gradients flow into D's parameters only: ``fake`` is detached, ``real`` is data.
     """
     norms = interpolate_grad_norms(D, real, fake, labels=labels)
     return ((norms - 1) ** 2).mean(), norms
@@ -104,9 +100,7 @@ def gradient_penalty(D, real, fake, *, labels=None):
 def r1_penalty(D, real, *, labels=None):
     """R1 = E‖∇ₓ D(x)‖² on real data (Mescheder et al. 2018): zero-centred, so D is pushed
     to be flat where the data are, and the game settles instead of circling.
-
-    Multiply by γ/2 (``r1_weight`` = γ). The norm is per sample, over all non-batch dims.
-    """
+    Multiply by γ/2 (``r1_weight`` = γ). The norm is per sample, over all non-batch dims."""
     x = real.detach().requires_grad_(True)
     out = D(x) if labels is None else D(x, labels)
     (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)

@@ -1,11 +1,14 @@
 """Pictures of a GAN at work: image grids, loss curves, snapshots, and 2-D samples on D's surface.
 
-Images are in [-1, 1], the course's one convention; they are shown as (x + 1) / 2.
+Images are in [-1, 1], the course's one convention; they are shown as (x + 1) / 2, clamped.
 """
+
+import warnings
 
 import matplotlib.pyplot as plt
 import torch
 
+from . import paths
 from .nets import Packed, evaluating
 
 
@@ -13,17 +16,26 @@ def image_grid(images, *, nrow=8):
     """(B, C, H, W) images in [-1, 1] -> one (H', W', C) float array in [0, 1] for imshow."""
     from torchvision.utils import make_grid  # imported here: torchvision is slow to import
 
-    images = ((images.detach().float().cpu() + 1) / 2).clamp(0, 1)
-    grid = make_grid(images, nrow=nrow, padding=2, pad_value=1.0)  # (C, H', W')
+    x = torch.as_tensor(images, device="cpu") if not isinstance(images, torch.Tensor) else images.detach()
+    if x.ndim != 4 or x.shape[1] not in (1, 3) or not x.is_floating_point() or not len(x):
+        raise ValueError(f"plots take a batch of float images (B, 1 or 3, H, W) in [-1, 1], not {x.dtype} of "
+                         f"shape {tuple(x.shape)}: reshape them (x.view(-1, 1, 28, 28) for flat digits), "
+                         "or scale them (x.float() / 127.5 - 1 from 0..255)")
+    lo, hi = (float(v) for v in torch.aminmax(x))
+    if not (lo >= -1.5 and hi <= 1.5):  # NaN fails this too
+        warnings.warn(f"the images span [{lo:.3g}, {hi:.3g}]: plots show [-1, 1] and clamp the rest, so this "
+                      "shows little; scale them to [-1, 1] (or find where the NaN came from)", stacklevel=2)
+    x = ((x.float().cpu() + 1) / 2).clamp(0, 1)
+    grid = make_grid(x, nrow=nrow, padding=2, pad_value=1.0)  # (C, H', W')
     return grid.permute(1, 2, 0).numpy()
 
 
 def show_images(images, *, nrow=8, title=None, ax=None):
     """Show a batch of images as a grid; returns the matplotlib Axes."""
+    grid = image_grid(images, nrow=nrow)
     if ax is None:
         size = min(8, 1.2 * nrow)
         _, ax = plt.subplots(figsize=(size, size * max(1, len(images) / nrow) / nrow))
-    grid = image_grid(images, nrow=nrow)
     ax.imshow(grid, cmap="gray" if grid.shape[2] == 1 else None, vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
@@ -35,6 +47,9 @@ def plot_history(history, columns=("loss_D", "loss_G"), *, smooth=0.02, ax=None,
     """Loss (or any logged column) against step; a running mean of ``smooth`` × run length
     shows the trend over the step-to-step noise. ``hlines``: reference values to mark."""
     frame = history.frame
+    if not any(column in frame for column in columns):
+        raise ValueError(f"the history logs none of {list(columns)}: "
+                         + (f"choose among {list(frame.columns)}" if len(frame) else "train first"))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3))
     window = max(1, int(len(frame) * smooth))
@@ -53,7 +68,7 @@ def show_snapshots(history, *, count=6, per_snapshot=16):
     snaps = history.snapshots
     if not snaps:
         raise ValueError("no snapshots: pass snapshot_every= to train()")
-    k = min(count, len(snaps))  # evenly spaced, first and last included, never repeated
+    k = min(paths.count(count, "show_snapshots", "count"), len(snaps))  # evenly spaced, never repeated
     picks = [snaps[round(i * (len(snaps) - 1) / max(1, k - 1))] for i in range(k)]
     fig, axes = plt.subplots(1, len(picks), figsize=(2.2 * len(picks), 2.4), squeeze=False)
     for ax, (step, images) in zip(axes[0], picks):
@@ -73,6 +88,12 @@ def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120, G=None):
     generator's samples (an EMA copy). A packed D scores each point packed with copies of itself."""
     from . import data
 
+    if name not in VIEW_2D:
+        raise ValueError(f"draw_2d draws the 2-D mixtures: name={name!r}, choose one of {sorted(VIEW_2D)}")
+    fake = gan.generate(n, G=G).cpu()
+    if fake.shape[1:] != (2,):
+        raise ValueError(f"draw_2d draws 2-D points, but G makes samples of shape {tuple(fake.shape[1:])}: "
+                         "use plot.show_images for images")
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     h = VIEW_2D[name]
@@ -83,7 +104,6 @@ def draw_2d(gan, name, *, ax=None, n=1000, title=None, resolution=120, G=None):
         surface = D(grid).cpu().reshape(resolution, resolution)  # [i, j]
     ax.contourf(ticks, ticks, surface.T, levels=20, cmap="Blues")
     real = data.gaussian_mixture(name, n, seed=0)[0]
-    fake = gan.generate(n, G=G).cpu()
     ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.6, label="generated")
     ax.set(xlim=(-h, h), ylim=(-h, h), aspect="equal", title=title or f"{name}, step {gan.step}")

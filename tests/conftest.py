@@ -1,9 +1,42 @@
+import os
+
 import pytest
 import torch
 from torch import nn
 
 import ganlab
 from ganlab.nets import mlp
+
+# Under CI every test must run: a skip there is a failure, unless the test needs hardware the
+# machine lacks and says so (the needs_gpu marker, or a reason starting with one of these).
+HARDWARE = ("needs a GPU", "needs a machine without")
+
+
+def under_ci():
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_gpu: runs only where torch sees a CUDA GPU (skipped elsewhere, "
+                                       "CI included)")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("needs_gpu") and not torch.cuda.is_available():
+        pytest.skip("needs a GPU: torch sees no CUDA device here")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.skipped and under_ci() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if not reason.startswith(HARDWARE):
+            report.outcome = "failed"
+            report.longrepr = (f"skipped under CI, where every test must run: {reason}. Make what it needs "
+                               "before the tests (make test runs make data), or, if it needs hardware this "
+                               "machine lacks, give it a reason starting 'needs a GPU' (or @needs_gpu)")
 
 
 def toy_gan(*, seed=0, lr=0.05, **kwargs):
@@ -26,7 +59,7 @@ def judge_root(tmp_path_factory):
     """A data folder for judges in tmp: the shared MNIST linked in, the judge caches written here."""
     mnist = ganlab.data_root() / "MNIST"
     if not (mnist / "raw").is_dir():
-        pytest.skip(f"MNIST is not under {ganlab.data_root()}: run `make data`")
+        pytest.skip(f"MNIST is not under {ganlab.data_root()}: run `make data` (make test does)")
     root = tmp_path_factory.mktemp("judges")
     (root / "MNIST").symlink_to(mnist.resolve(), target_is_directory=True)
     return root

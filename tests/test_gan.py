@@ -98,22 +98,31 @@ def test_gan_latent_dim_check_moves_no_statistics_and_no_random_numbers():
 
 
 def test_gan_with_an_encoder_keeps_it_in_its_state_and_restores_it():
-    G, E = nets.mlp_generator(2, (8,), (3,)), nn.Linear(3, 2)
-    gan = ganlab.GAN(G, None, ganlab.adam(G), None, latent_dim=2, E=E, opt_E=ganlab.adam(E))
+    def vae_like():
+        G, E = nets.mlp_generator(2, (8,), (3,)), nn.Linear(3, 2)
+        return ganlab.GAN(G, None, ganlab.adam(G), None, latent_dim=2, E=E, opt_E=ganlab.adam(E))
+
+    gan, other = vae_like(), vae_like()
     assert {"G", "E", "opt_G", "opt_E"} <= set(gan.state_dict()) and "D" not in gan.state_dict()
-    assert gan.players() == [G, E]
-    other = ganlab.GAN(nets.mlp_generator(2, (8,), (3,)), None, ganlab.adam(G), None, latent_dim=2,
-                       E=nn.Linear(3, 2), opt_E=ganlab.adam(E))
+    assert gan.players() == [gan.G, gan.E]
     other.load_state_dict(gan.state_dict())
-    assert same(params(other.E), params(E))
-    no_encoder = ganlab.GAN(nets.mlp_generator(2, (8,), (3,)), None, ganlab.adam(G), None, latent_dim=2)
+    assert same(params(other.E), params(gan.E))
+    G = nets.mlp_generator(2, (8,), (3,))
+    no_encoder = ganlab.GAN(G, None, ganlab.adam(G), None, latent_dim=2)
     with pytest.raises(ValueError, match="holds E, but this GAN has none"):
         no_encoder.load_state_dict(gan.state_dict())
 
 
+def test_gan_optimisers_must_hold_their_own_players_parameters():
+    G, D = nets.mlp_generator(2, (8,), (3,)), nets.mlp_discriminator((3,), (8,))
+    with pytest.raises(ValueError, match=r"opt_G holds none of G's parameters.*swapped"):
+        ganlab.GAN(G, D, ganlab.adam(D), ganlab.adam(G), latent_dim=2)
+
+
 def test_gan_generate_uses_eval_mode_and_restores_training():
     G = nets.mlp_generator(4, (8,), (2,), norm=nn.BatchNorm1d)
-    gan = ganlab.GAN(G, nets.mlp_discriminator((2,), (8,)), ganlab.adam(G), ganlab.adam(G), latent_dim=4)
+    D = nets.mlp_discriminator((2,), (8,))
+    gan = ganlab.GAN(G, D, ganlab.adam(G), ganlab.adam(D), latent_dim=4)
     G.train()
     z = torch.randn(5, 4)
     torch.testing.assert_close(gan.generate(z=z)[:1], gan.generate(z=z[:1]))  # batch norm in eval mode

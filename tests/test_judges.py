@@ -181,9 +181,8 @@ def test_cached_judge_trains_on_one_thread_and_restores_the_callers_count(tmp_pa
     try:
         seen = []
         state, how = ganlab.judges._cached(tmp_path / "judge.pt", [1.0],
-                                           lambda: seen.append(torch.get_num_threads()) or {"weights": {}},
-                                           verbose=False)
+                                           lambda: seen.append(torch.get_num_threads()) or {"weights": {}})
         assert seen == [1] and torch.get_num_threads() == 2 and how.startswith("trained")
-        assert ganlab.judges._cached(tmp_path / "judge.pt", [1.0], None, verbose=False)[1] == "cached"
+        assert ganlab.judges._cached(tmp_path / "judge.pt", [1.0], None)[1] == "cached"
     finally:
         torch.set_num_threads(before)

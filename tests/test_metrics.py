@@ -164,15 +164,15 @@ def test_standardise_floors_a_nearly_dead_features_spread():
 
 def test_classifier_fid_is_frechet_distance_of_raw_features():
     g = torch.Generator().manual_seed(0)
-    real, fake = torch.randn(300, 4, generator=g), torch.randn(200, 4, generator=g) * 2 + 1
+    real, fake = torch.rand(300, 4, generator=g) * 2 - 1, torch.rand(200, 4, generator=g) * 0.5  # in [-1, 1]
     stats = [(x.double().mean(0).numpy(), np.cov(x.double().numpy(), rowvar=False)) for x in (real, fake)]
     assert classifier_fid(real, fake, _Identity()) == pytest.approx(frechet_distance(*stats[0], *stats[1]))
 
 
 def test_quality_on_constructed_point_sets():
     g = torch.Generator().manual_seed(0)
-    blobs = torch.tensor([[0.0, 0.0], [10.0, 10.0]])
-    real = blobs.repeat(200, 1) + 0.3 * torch.randn(400, 2, generator=g)
+    blobs = torch.tensor([[-0.5, -0.5], [0.5, 0.5]])  # images are in [-1, 1]: points too, for _Identity
+    real = blobs.repeat(200, 1) + 0.015 * torch.randn(400, 2, generator=g)
     perfect = quality(real, real, _Identity())
     assert perfect["precision"] == perfect["recall"] == perfect["coverage"] == 1.0
     assert perfect["fid"] == pytest.approx(0.0, abs=1e-9)
@@ -181,7 +181,7 @@ def test_quality_on_constructed_point_sets():
     collapsed = quality(real, one_blob, _Identity())
     assert collapsed["precision"] == 1.0 and collapsed["recall"] < 0.6 and collapsed["coverage"] == 0.5
     assert collapsed["fid"] > 1.0
-    far = real + 100.0  # nothing like the data
+    far = real * torch.tensor([1.0, -1.0])  # the other diagonal: nothing like the data
     assert quality(real, far, _Identity())["precision"] == 0.0 == quality(real, far, _Identity())["coverage"]
 
 

@@ -25,9 +25,10 @@ def test_image_grid_never_guesses_the_range():
     assert np.allclose(plot.image_grid(images, nrow=1)[2:6, 2:6], 0.625)  # (0.25 + 1) / 2
 
 
-def test_image_grid_clamps_outside_the_range():
+def test_image_grid_clamps_outside_the_range_and_says_so():
     images = torch.tensor([-3.0, 2.0]).repeat_interleave(4).reshape(2, 1, 2, 2)
-    grid = plot.image_grid(images, nrow=2)
+    with pytest.warns(UserWarning, match=r"span \[-3, 2\]: plots show \[-1, 1\] and clamp the rest"):
+        grid = plot.image_grid(images, nrow=2)
     assert np.allclose(grid[2:4, 2:4], 0) and np.allclose(grid[2:4, 6:8], 1)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ganlab.data.celeba_files import celeba, find_source
 from ganlab.data.mnist_files import mnist, reachable
-from ganlab.paths import data_root
+from ganlab.paths import folder
 
 
 def fetch_celeba(root, size=64):
@@ -47,7 +47,10 @@ def fetch_celeba(root, size=64):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=None, help="data folder (default: data/)")
-    root = parser.parse_args(argv).root or data_root()
+    try:
+        root = folder(parser.parse_args(argv).root, what="--root")  # default: ganlab.data_root()
+    except NotADirectoryError as err:  # --root, or GANLAB_DATA, names a file
+        parser.error(str(err))
     root.mkdir(parents=True, exist_ok=True)
     try:
         report = [f"MNIST: {len(mnist(root, train=True)):,} train + "

@@ -7,7 +7,6 @@ come from ``list_attr_celeba.txt`` (or the Kaggle ``.csv``) when present.
 """
 
 import io
-import numbers
 import zipfile
 import zlib
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..paths import data_root
+from ..paths import count, folder
 from .h5cache import H5Images, build_cache
 
 ZIP_NAMES = ("img_align_celeba.zip", "celeba.zip", "archive.zip")
@@ -27,13 +26,10 @@ ganlab.data_root(): $GANLAB_DATA, or data/). ganlab looks for (in this order)
   <data>/celeba_{size}.h5                  the cache this function builds
   <data>/celeba/img_align_celeba/*.jpg    torchvision's layout (+ celeba/list_attr_celeba.txt)
   <data>/img_align_celeba.zip             a zip you downloaded (+ list_attr_celeba.txt beside it)
-Ways to get it:
-  1. torchvision (e.g. on Colab): pip install gdown, then
-     torchvision.datasets.CelebA(ganlab.data_root(), split="all", download=True).
-     It downloads from Google Drive, which often refuses with a quota error: retry later.
-  2. A mirror, e.g. Kaggle's "jessicali9530/celeba-dataset": put its zip in <data>/.
-  3. By hand from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html ("Align&Cropped
-     Images": img_align_celeba.zip, and Anno/list_attr_celeba.txt) into <data>/.
+Ways to get it: (1) torchvision, e.g. on Colab: pip install gdown, then torchvision.datasets.CelebA(
+ganlab.data_root(), split="all", download=True); Google Drive often refuses with a quota error: retry
+later. (2) A mirror, e.g. Kaggle's "jessicali9530/celeba-dataset": put its zip in <data>/. (3) By hand
+from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html (img_align_celeba.zip, list_attr_celeba.txt).
 Offline, use the stand-in ganlab.data.synthetic_faces(n, size) (drawn faces with labelled
 attributes), and say so wherever it is shown."""
 
@@ -43,15 +39,12 @@ def celeba(root=None, size=64):
 
     Images are centre-cropped to a square, resized to `size` and scaled to [-1, 1];
     attributes are float 0/1 (``.attribute_names``), and items are ``(image,)`` when no
-    attribute file exists.
-    The first call builds the cache (progress bar; an interrupted build resumes);
-    ``.tensors(n)`` loads n items into memory for ``ganlab.train``.
+    attribute file exists. The first call builds the cache (progress bar; an interrupted
+    build resumes); ``.tensors(n)`` loads n items into memory for ``ganlab.train``.
     """
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= MAX_SIZE:
-        raise ValueError(f"celeba(size={size!r}): give the side of the square images in pixels, a whole "
-                         f"number from 1 to {MAX_SIZE} (the width of CelebA's aligned faces), e.g. 64 "
-                         "for the DCGAN or 32 on a CPU (the conv nets take 28 or 4·2^k: 16, 32, 64)")
-    root = Path(root) if root is not None else data_root()
+    count(size, "celeba", "size", most=MAX_SIZE, hint=" (the width of CelebA's aligned faces), e.g. 64 "
+          "for the DCGAN or 32 on a CPU (the conv nets take 28 or 4·2^k: 16, 32, 64)")
+    root = folder(root)
     cache = root / f"celeba_{size}.h5"
     how = "HDF5 cache"
     if not cache.exists():
@@ -77,61 +70,47 @@ def _relative(path, root):
 
 
 def find_source(root):
-    """The folder or zip holding CelebA's JPEGs under `root`, or None."""
-    folder = root / "celeba" / "img_align_celeba"
-    if folder.is_dir():
-        return FolderSource(folder, attr_candidates=[root / "celeba", root])
+    """The folder or zip holding CelebA's JPEGs under `root`, as a ``Source``, or None."""
+    images = root / "celeba" / "img_align_celeba"
+    if images.is_dir():
+        return Source(images, attr_places=[root / "celeba", root])
     for place in (root, root / "celeba"):
         for name in ZIP_NAMES:
             if (place / name).is_file():
-                return ZipSource(place / name, attr_candidates=[place, root / "celeba", root])
+                return Source(place / name, attr_places=[place, root / "celeba", root])
     return None
 
 
-class FolderSource:
-    """JPEG files in a folder, sorted by name."""
+class Source:
+    """The JPEGs of a folder or of a zip (any folder depth), sorted by file name, and the
+    attribute file: the first of ``attr_places`` that holds one, else one inside the zip."""
 
-    def __init__(self, path, *, attr_candidates=()):
+    def __init__(self, path, *, attr_places):
         self.path = Path(path)
-        self.names = sorted(p.name for p in self.path.glob("*.jpg"))
-        if not self.names:
-            raise RuntimeError(f"{self.path} holds no .jpg files: put CelebA's images there "
-                               "(or remove the empty folder so that a zip is used)")
-        self.attr_file = _first_existing(attr_candidates)
-
-    def read(self, i):
-        return (self.path / self.names[i]).read_bytes()
-
-    def read_attributes(self):
-        return None if self.attr_file is None else (self.attr_file, self.attr_file.read_text())
-
-
-class ZipSource:
-    """JPEG members of a zip (any folder depth), sorted by file name."""
-
-    def __init__(self, path, *, attr_candidates=()):
-        self.path = Path(path)
-        self._zip = _open_zip(self.path)
-        members = [m for m in self._zip.namelist() if "__MACOSX" not in m]
-        jpgs = sorted((m for m in members if m.lower().endswith(".jpg")), key=lambda m: Path(m).name)
-        if not jpgs:
-            raise RuntimeError(f"{self.path} holds no .jpg files: is it CelebA's "
-                               "img_align_celeba.zip?")
-        self.members, self.names = jpgs, [Path(m).name for m in jpgs]
+        self._zip = None if self.path.is_dir() else _open_zip(self.path)
+        members = ([p.name for p in self.path.iterdir()] if self._zip is None
+                   else [m for m in self._zip.namelist() if "__MACOSX" not in m])
+        self.members = sorted((m for m in members if m.lower().endswith(".jpg")), key=lambda m: Path(m).name)
+        if not self.members:
+            raise RuntimeError(f"{self.path} holds no .jpg files: put CelebA's images there (img_align_celeba), "
+                               "or remove it so that another source is used")
+        self.names = [Path(m).name for m in self.members]
         self.attr_member = next((m for m in members if Path(m).name in ATTR_NAMES), None)
-        self.attr_file = _first_existing(attr_candidates)
+        self.attr_file = next((Path(d) / n for d in attr_places for n in ATTR_NAMES if (Path(d) / n).is_file()),
+                              None)
 
     def read(self, i):
+        member = self.members[i]
         try:
-            return self._zip.read(self.members[i])
+            return (self.path / member).read_bytes() if self._zip is None else self._zip.read(member)
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
-            raise RuntimeError(f"{self.path} is damaged at {self.members[i]} ({err}): "
-                               "download the zip again") from err
+            raise RuntimeError(f"{self.path} is damaged at {member} ({err}): download it again") from err
 
     def read_attributes(self):
+        """(where, text) of the attribute file, or None."""
         if self.attr_file is not None:
             return self.attr_file, self.attr_file.read_text()
-        if self.attr_member is not None:
+        if self.attr_member is not None and self._zip is not None:
             return f"{self.path}:{self.attr_member}", self._zip.read(self.attr_member).decode()
         return None
 
@@ -144,22 +123,15 @@ def _open_zip(path):
                            "Delete it and download it again") from err
 
 
-def _first_existing(folders):
-    return next((Path(d) / n for d in folders for n in ATTR_NAMES if (Path(d) / n).is_file()), None)
-
-
 def parse_attributes(where, text, names):
     """(attribute names, (N, K) uint8 0/1) for the image file `names`, from CelebA's
     ``list_attr_celeba.txt`` (count, names, then ``file v1 .. vK`` with v = ±1) or the
     Kaggle ``.csv`` (``image_id,name1,..`` then ``file,v1,..``)."""
     lines = [line for line in text.splitlines() if line.strip()]
     try:
-        if lines[0].startswith("image_id"):  # csv
-            columns = lines[0].split(",")[1:]
-            rows = [line.split(",") for line in lines[1:]]
-        else:
-            columns = lines[1].split()
-            rows = [line.split() for line in lines[2:]]
+        csv = lines[0].startswith("image_id")
+        columns = lines[0].split(",")[1:] if csv else lines[1].split()
+        rows = [line.split(",") if csv else line.split() for line in lines[1 if csv else 2:]]
         table = {row[0]: [int(v) > 0 for v in row[1:]] for row in rows}
         values = np.array([table[name] for name in names], dtype=np.uint8)
     except (IndexError, ValueError, KeyError) as err:
@@ -167,22 +139,20 @@ def parse_attributes(where, text, names):
                            f"({type(err).__name__}: {err}): replace it, or remove it to "
                            "cache images without attributes") from err
     if values.shape[1] != len(columns):
-        raise RuntimeError(f"{where}: rows have {values.shape[1]} values for "
-                           f"{len(columns)} attribute names")
+        raise RuntimeError(f"{where}: rows have {values.shape[1]} values for {len(columns)} attribute "
+                           "names: replace the file, or remove it to cache images without attributes")
     return columns, values
 
 
 def convert(source, cache, *, size):
     """Build the HDF5 cache of `source` at `cache` (centre crop, resize to `size`)."""
-    count = len(source.names)
-    names = source.names
     attrs = source.read_attributes()
-    columns, values = parse_attributes(*attrs, names) if attrs else ((), None)
+    columns, values = parse_attributes(*attrs, source.names) if attrs else ((), None)
 
     def load(i):
-        return load_face(source.read(i), size, where=f"{source.path}/{names[i]}")
+        return load_face(source.read(i), size, where=f"{source.path}/{source.names[i]}")
 
-    return build_cache(cache, load, count, size=size, source=f"{source.path} [{count}]",
+    return build_cache(cache, load, len(source.names), size=size, source=f"{source.path} [{len(source.names)}]",
                        attributes=values, names=columns, desc=f"CelebA -> {cache.name}")
 
 
@@ -214,13 +184,13 @@ def write_fake_celeba(root, n, *, as_zip=False, seed=0):
     """
     from .faces import FACE_ATTRIBUTES, synthetic_faces
 
-    root = Path(root)
-    (root / "celeba").mkdir(parents=True, exist_ok=True)
-    images, attrs = synthetic_faces(n, size=178, seed=seed).tensors
+    root = folder(root)
+    images, attrs = synthetic_faces(count(n, "write_fake_celeba", "n"), size=178, seed=seed).tensors
     pixels = ((images + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()  # (n, 178, 178, 3)
     names = [f"{i + 1:06d}.jpg" for i in range(n)]
+    images_dir = root / "celeba" / "img_align_celeba"
+    (root / "celeba").mkdir(parents=True, exist_ok=True)
     archive = zipfile.ZipFile(root / "img_align_celeba.zip", "w") if as_zip else None
-    folder = root / "celeba" / "img_align_celeba"
     for name, face in zip(names, pixels):
         buf = io.BytesIO()
         tall = np.pad(face, ((20, 20), (0, 0), (0, 0)), mode="edge")  # 178 x 218, like CelebA
@@ -228,8 +198,8 @@ def write_fake_celeba(root, n, *, as_zip=False, seed=0):
         if archive is not None:
             archive.writestr(f"img_align_celeba/{name}", buf.getvalue())
         else:
-            folder.mkdir(exist_ok=True)
-            (folder / name).write_bytes(buf.getvalue())
+            images_dir.mkdir(exist_ok=True)
+            (images_dir / name).write_bytes(buf.getvalue())
     if archive is not None:
         archive.close()
     rows = [" ".join([name, *("1" if a else "-1" for a in row)]) for name, row in zip(names, attrs.tolist())]

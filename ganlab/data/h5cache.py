@@ -17,28 +17,26 @@ import torch
 from torch.utils.data import Dataset, TensorDataset
 from tqdm.auto import tqdm
 
+from ..paths import count
+
 BLOCK = 256  # images decoded, written and recorded as done at a time
+FIX = "delete it and call the loader again to rebuild it from the source"
 
 
-def build_cache(path, load, count, *, size, source, attributes=None, names=(), desc="caching"):
-    """Write images ``load(0) .. load(count - 1)`` ((S, S, 3) uint8 arrays) to `path`.
-
-    A ``<path>.partial`` left by an interrupted run with the same `source` and shape is
-    resumed where it stopped.
-    """
+def build_cache(path, load, n, *, size, source, attributes=None, names=(), desc="caching"):
+    """Write images ``load(0) .. load(n - 1)`` ((S, S, 3) uint8 arrays) to `path`. A
+    ``<path>.partial`` left by an interrupted run with the same `source` and shape is resumed."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    f = _open_partial(partial, count, size=size, source=source)
-    with f:
+    with _open_partial(partial, n, size=size, source=source) as f:
         if attributes is not None and "attributes" not in f:
             f.create_dataset("attributes", data=np.asarray(attributes, dtype=np.uint8))
             f.attrs["attribute_names"] = list(names)
-        done = int(f.attrs["done"])  # > 0 when resuming an interrupted build
-        out = f["images"]
+        done, out = int(f.attrs["done"]), f["images"]  # done > 0 when resuming an interrupted build
         block = np.empty((BLOCK, 3, size, size), dtype=np.uint8)
-        with tqdm(total=count, initial=done, desc=desc, unit="img", disable=bool(os.environ.get("TQDM_DISABLE"))) as bar:
-            for start in range(done, count, BLOCK):
-                stop = min(start + BLOCK, count)
+        with tqdm(total=n, initial=done, desc=desc, unit="img", disable=bool(os.environ.get("TQDM_DISABLE"))) as bar:
+            for start in range(done, n, BLOCK):
+                stop = min(start + BLOCK, n)
                 for j in range(stop - start):
                     block[j] = load(start + j).transpose(2, 0, 1)  # (S, S, 3) -> (3, S, S)
                 out[start:stop] = block[: stop - start]
@@ -50,24 +48,26 @@ def build_cache(path, load, count, *, size, source, attributes=None, names=(), d
     return path
 
 
-def _open_partial(partial, count, *, size, source):
+def _open_partial(partial, n, *, size, source):
     """The partial file to continue, or a fresh one when it is absent, damaged or different."""
     if partial.exists():
         try:
             f = h5py.File(partial, "a")
-            same = (f.attrs.get("source") == source and "images" in f
-                    and f["images"].shape == (count, 3, size, size))
-            if same:
+            if f.attrs.get("source") == source and "images" in f and f["images"].shape == (n, 3, size, size):
                 return f
             f.close()
         except OSError:  # damaged by the interruption: it is only our own scratch file
             pass
         partial.unlink()
     f = h5py.File(partial, "w")
-    f.create_dataset("images", shape=(count, 3, size, size), dtype=np.uint8,
+    f.create_dataset("images", shape=(n, 3, size, size), dtype=np.uint8,
                      chunks=(1, 3, size, size), compression="gzip", compression_opts=1)
     f.attrs.update(source=source, size=size, done=0, complete=False)
     return f
+
+
+def _scale(array):
+    return torch.from_numpy(array).float().mul_(2 / 255).sub_(1)  # bytes -> [-1, 1]
 
 
 class H5Images(Dataset):
@@ -86,11 +86,9 @@ class H5Images(Dataset):
             # one gzip chunk per image, no other filter: items can skip h5py's selection machinery
             self._one_chunk = (images.chunks == (1, *images.shape[1:]) and images.compression == "gzip"
                                and not images.shuffle and not images.fletcher32)
-            self.size = images.shape[-1]
-            self.length = images.shape[0]
+            self.length, self.size = images.shape[0], images.shape[-1]
             self.attribute_names = tuple(str(n) for n in f.attrs.get("attribute_names", ()))
-            self.attributes = (torch.from_numpy(f["attributes"][:]).float()
-                               if "attributes" in f else None)
+            self.attributes = torch.from_numpy(f["attributes"][:]).float() if "attributes" in f else None
 
     def __len__(self):
         return self.length
@@ -100,9 +98,6 @@ class H5Images(Dataset):
             self._file, self._pid = _open_cache(self.path), os.getpid()
             self._images_ds = self._file["images"]  # looking it up per item costs 4x the read
         return self._images_ds
-
-    def _scale(self, array):
-        return torch.from_numpy(array).float().mul_(2 / 255).sub_(1)  # bytes -> [-1, 1]
 
     def _read(self, i):
         images = self._images()
@@ -117,17 +112,16 @@ class H5Images(Dataset):
         if not 0 <= i < len(self):
             raise IndexError(f"index {i} out of range for {len(self)} images")
         try:
-            x = self._scale(self._read(i))
+            x = _scale(self._read(i))
         except (OSError, zlib.error) as err:
-            raise RuntimeError(f"{self.path} is damaged ({err}): delete it and call "
-                               "the loader again to rebuild it from the source") from err
+            raise RuntimeError(f"{self.path} is damaged ({err}): {FIX}") from err
         return (x,) if self.attributes is None else (x, self.attributes[i])
 
     def tensors(self, n=None):
         """The first `n` items (default all) in memory as a TensorDataset: the fastest
         way to feed ``ganlab.train`` (one contiguous read)."""
-        n = len(self) if n is None else min(n, len(self))
-        x = self._scale(self._images()[:n])
+        n = len(self) if n is None else min(count(n, "tensors", "n", hint=" (or None for all)"), len(self))
+        x = _scale(self._images()[:n])
         return TensorDataset(x) if self.attributes is None else TensorDataset(x, self.attributes[:n])
 
     def __getstate__(self):  # pickled into spawned workers: never the open handle
@@ -136,12 +130,11 @@ class H5Images(Dataset):
 
 def _open_cache(path):
     """Open a finished cache for reading; a damaged or unfinished one is a clear error."""
-    fix = "delete it and call the loader again to rebuild it from the source"
     try:
         f = h5py.File(path, "r")
     except OSError as err:
-        raise RuntimeError(f"{path} is not a readable HDF5 cache ({err}): {fix}") from err
+        raise RuntimeError(f"{path} is not a readable HDF5 cache ({err}): {FIX}") from err
     if not f.attrs.get("complete", False) or "images" not in f:
         f.close()
-        raise RuntimeError(f"{path} is an unfinished cache: {fix}")
+        raise RuntimeError(f"{path} is an unfinished cache: {FIX}")
     return f

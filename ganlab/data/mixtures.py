@@ -7,9 +7,10 @@ Each sample picks a centre uniformly at random and adds N(0, σ² I).
 """
 
 import math
-import numbers
 
 import torch
+
+from ..paths import count
 
 MIXTURE_STD = {"ring8": 0.01, "grid25": 0.05}
 
@@ -24,7 +25,7 @@ def mixture_centers(name):
     if name == "grid25":
         ticks = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0], device="cpu")
         return torch.cartesian_prod(ticks, ticks)  # (25, 2)
-    raise ValueError(f"unknown mixture {name!r}; choose one of {sorted(MIXTURE_STD)}")
+    raise ValueError(f"unknown mixture {name!r}: choose one of {sorted(MIXTURE_STD)}")
 
 
 def gaussian_mixture(name, n, *, seed=None):
@@ -34,9 +35,7 @@ def gaussian_mixture(name, n, *, seed=None):
     an int seed gives the same samples every time, independent of global state.
     """
     centers = mixture_centers(name)
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"gaussian_mixture({name!r}, n={n!r}): give the number of samples, a whole number "
-                         "of at least 1 (PacGAN's protocol scores 2,500)")
+    n = count(n, "gaussian_mixture", f"{name!r}, n", hint=" (PacGAN's protocol scores 2,500)")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     which = torch.randint(len(centers), (n,), generator=gen, device="cpu")  # (n,) component index
     noise = torch.randn(n, 2, generator=gen, device="cpu") * MIXTURE_STD[name]  # (n, 2)

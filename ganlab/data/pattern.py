@@ -2,6 +2,8 @@
 
 import torch
 
+from ..paths import count
+
 PATTERN = torch.tensor([1.0, 0.0, 1.0, 0.0], device="cpu")
 
 
@@ -10,5 +12,5 @@ def pattern1010(n, *, generator=None):
 
     Values are in [0, 1], for a generator with a sigmoid output.
     """
-    noise = torch.rand(n, 4, generator=generator, device="cpu") * 0.2  # (n, 4) in [0, 0.2]
-    return PATTERN * 0.8 + noise
+    noise = torch.rand(count(n, "pattern1010", "n"), 4, generator=generator, device="cpu") * 0.2
+    return PATTERN * 0.8 + noise  # (n, 4)
