@@ -76,7 +76,9 @@ def step(gan, batches, *, cycle=10.0, identity=5.0):
     cyc = (F(fake_b) - a).abs().mean() + (G(fake_a) - b).abs().mean() if cycle else zero
     idt = (G(b) - b).abs().mean() + (F(a) - a).abs().mean() if identity else zero
     update(adv + cycle * cyc + identity * idt, gan.opt_G)
-    loss_D = (lsq(D_B(b), 1) + lsq(D_B(fake_b.detach()), 0) + lsq(D_A(a), 1) + lsq(D_A(fake_a.detach()), 0)) / 2
+    loss_D = (lsq(D_B(b), 1) + lsq(D_B(fake_b.detach()), 0)
+              + lsq(D_A(a), 1) + lsq(D_A(fake_a.detach()), 0)) / 2
     update(loss_D, gan.opt_D)
-    return {"loss_D": loss_D.detach(), "loss_G": adv.detach(), "cycle": cyc.detach(), "identity": idt.detach()}
+    return {"loss_D": loss_D.detach(), "loss_G": adv.detach(),
+            "cycle": cyc.detach(), "identity": idt.detach()}
 

@@ -105,4 +105,5 @@ def test_a_vae_trains_through_ganlab_train_without_a_d(tmp_path):
     assert samples.shape == (5, 1, 28, 28) and samples.abs().max() <= 1
     again = tiny_vae(seed=1)
     ganlab.load_checkpoint(again, tmp_path / "vae.pt")
-    assert again.step == 60 and all(torch.equal(a, b) for a, b in zip(again.E.parameters(), gan.E.parameters()))
+    assert again.step == 60
+    assert all(torch.equal(a, b) for a, b in zip(again.E.parameters(), gan.E.parameters()))
