@@ -21,9 +21,20 @@ from .steps import update
 LAMBDA = 0.1  # weight of the feature term, as in both papers
 
 
+def _check_scores(scores, is_anomaly, name):
+    """A clear ValueError for scores and labels that cannot give a ROC: NaN, or mismatched lengths."""
+    if scores.dim() != 1 or is_anomaly.shape != scores.shape:
+        raise ValueError(f"{name} needs one label per score, both 1-D: got scores of shape "
+                         f"{tuple(scores.shape)} and labels of shape {tuple(is_anomaly.shape)}")
+    if torch.isnan(scores).any():
+        raise ValueError(f"{name}: {int(torch.isnan(scores).sum())} of {len(scores)} scores are NaN; "
+                         "a NaN has no rank, so find where it came from (a diverged model?) first")
+
+
 def roc_curve(scores, is_anomaly):
     """(fpr, tpr), each (T+1,) from (0, 0) to (1, 1): flag "anomaly" when score ≥ t, for each
     distinct score t from the highest down; tied scores are flagged together (a diagonal step)."""
+    _check_scores(scores, is_anomaly, "roc_curve")
     order = torch.argsort(scores.detach().cpu(), descending=True)
     s, y = scores.detach().cpu().double()[order], is_anomaly.cpu().double()[order]
     tp, fp = y.cumsum(0), (1 - y).cumsum(0)
@@ -35,6 +46,7 @@ def roc_curve(scores, is_anomaly):
 def roc_auc(scores, is_anomaly):
     """Area under the ROC curve by ranks: (R₊ − n₊(n₊ + 1)/2) / (n₊·n₋), where R₊ sums the
     anomalies' ranks 1..n by ascending score, and tied scores share their mean rank."""
+    _check_scores(scores, is_anomaly, "roc_auc")
     y = is_anomaly.cpu().bool()
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if not n_pos or not n_neg:
@@ -129,15 +141,21 @@ def efficient_gan(G, E, D, x, *, lam=LAMBDA):
 def nn_distance(x, reference, *, chunk=256):
     """Baseline: ‖x − its nearest reference image‖₂ in pixel space, (B,)."""
     ref = reference.flatten(1)
+    if x[0].numel() != ref.shape[1]:
+        raise ValueError(f"nn_distance compares images of {x[0].numel()} numbers with reference images "
+                         f"of {ref.shape[1]}: give both the same shape")
     return torch.cat([torch.cdist(q, ref).min(1).values for q in x.flatten(1).split(chunk)])
 
 
 def pca_fit(data, k):
     """Baseline, fitted on normal data (N, ...): the mean μ (P,) and top-k principal directions V (P, k)."""
     X = data.flatten(1)
+    if not 0 <= k <= X.shape[1]:
+        raise ValueError(f"pca_fit(k={k}): the data have {X.shape[1]} numbers per item, so k must be "
+                         f"between 0 and {X.shape[1]}")
     mean = X.mean(0)
     _, vecs = torch.linalg.eigh(((X - mean).T @ (X - mean)).double())  # (P, P); eigenvalues ascending
-    return mean, vecs[:, -k:].float()
+    return mean, vecs[:, len(vecs) - k :].float()  # k = 0: no directions, the distance to μ
 
 
 def pca_error(x, mean, V):

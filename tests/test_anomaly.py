@@ -46,6 +46,14 @@ def test_roc_auc_refuses_one_class():
         anomaly.roc_auc(torch.rand(5), torch.zeros(5).bool())
 
 
+@pytest.mark.parametrize("curve", [anomaly.roc_curve, anomaly.roc_auc])
+def test_roc_refuses_nan_scores_and_labels_of_another_length(curve):
+    with pytest.raises(ValueError, match="NaN"):
+        curve(torch.tensor([0.1, float("nan"), 0.3, 0.4]), torch.tensor([0, 0, 1, 1]).bool())
+    with pytest.raises(ValueError, match="one label per score"):
+        curve(torch.rand(5), torch.tensor([0, 0, 1, 1]).bool())
+
+
 def small_gan(seed=0, latent_dim=4):
     """An untrained MLP pair on 8×8 images; G with batch norm, so eval mode matters."""
     torch.manual_seed(seed)
@@ -149,3 +157,5 @@ def test_pca_error_is_zero_in_the_span_and_the_off_span_part_squared_outside():
     off_part = off - off @ basis @ basis.T  # orthogonal to the plane
     assert torch.allclose(anomaly.pca_error(inside, m, V), torch.zeros(4), atol=1e-4)
     assert torch.allclose(anomaly.pca_error(inside + off_part, m, V), off_part.pow(2).sum(1), rtol=1e-3)
+    m0, V0 = anomaly.pca_fit(data, 0)  # no directions: the squared distance to the mean
+    assert V0.shape == (16, 0) and torch.allclose(anomaly.pca_error(off, m0, V0), (off - m0).pow(2).sum(1))
