@@ -8,7 +8,7 @@ imported on first use.
 import importlib  # noqa: I001 (the submodules on two lines, not fifteen)
 
 from . import anomaly, data, distributed, ema, gan, guard, judges, loop, losses, manifold, metrics, nets
-from . import sagan, steps, toy2d
+from . import cyclegan, sagan, steps, toy2d, vae
 from .checkpoint import load_checkpoint, save_checkpoint
 from .device import choose, pick_device, profile, run_seed, seed_everything, set_threads, setup
 from .gan import GAN, adam
@@ -34,5 +34,6 @@ __all__ = [
     "gradient_penalty", "r1_penalty", "data_root", "pick_device", "profile", "run_seed", "seed_everything",
     "set_threads", "setup", "load_checkpoint", "save_checkpoint", "anomaly", "data", "distributed", "ema",
     "gan", "guard", "judges", "losses", "loop", "manifold", "metrics", "nets", "sagan", "steps", "toy2d",
+    "vae", "cyclegan",
     *_LAZY,
 ]
