@@ -7,6 +7,7 @@ imported on first use.
 
 import importlib  # noqa: I001 (the submodules on two lines, not fifteen)
 
+from . import _threads  # noqa: F401 (first: it caps BLAS threads before torch and numpy load)
 from . import anomaly, data, distributed, ema, gan, guard, judges, loop, losses, manifold, metrics, nets
 from . import cyclegan, sagan, steps, toy2d, vae
 from .checkpoint import load_checkpoint, save_checkpoint

@@ -1,5 +1,9 @@
 """ganlab.device: the device, the thread count, the profile, and their error messages."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -199,3 +203,15 @@ def test_one_thread_runs_on_one_thread_and_restores_the_count_even_on_error(thre
         assert torch.get_num_threads() == 1
         raise RuntimeError("a failing cell")
     assert torch.get_num_threads() == 2
+
+
+def test_ganlab_threads_caps_numpys_blas_threads_when_set_before_import():
+    # numpy reads these once, when it loads: ganlab sets them before it imports torch (and numpy)
+    code = ("import os, ganlab; "
+            "print([os.environ.get(v) for v in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS')])")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    run = lambda extra: subprocess.run([sys.executable, "-c", code], env={**env, **extra},
+                                       capture_output=True, text=True, check=True).stdout.strip()
+    assert run({"GANLAB_THREADS": "1"}) == "['1', '1']"
+    assert run({"GANLAB_THREADS": "1", "OPENBLAS_NUM_THREADS": "3"}) == "['3', '1']"  # a user's choice stays
+    assert run({}) == "[None, None]"
