@@ -25,14 +25,31 @@ class Residual(nn.Module):
         return x + self.body(x)
 
 
-def generator(*, channels=3, width=16, blocks=2):
-    """The paper's ResNet G, scaled down: (B, C, S, S) -> (w, S) -> (2w, S/2) -> blocks -> (w, S) -> tanh."""
+def generator(*, channels=3, width=16, blocks=2, from_identity=False):
+    """The paper's ResNet G, scaled down: (B, C, S, S) -> (w, S) -> (2w, S/2) -> blocks -> (w, S) -> tanh.
+    ``from_identity``: G(x) = tanh(atanh(x) + Δ(x)) with Δ's last conv at zero, so G starts as the
+    identity map and training learns only the change (a few hundred steps, not tens of thousands)."""
     w, norm = width, nn.InstanceNorm2d
-    return nn.Sequential(nn.Conv2d(channels, w, 5, 1, 2, padding_mode="reflect"), norm(w), nn.ReLU(True),
-                         nn.Conv2d(w, 2 * w, 3, 2, 1), norm(2 * w), nn.ReLU(True),
-                         *[Residual(2 * w) for _ in range(blocks)],
-                         nn.ConvTranspose2d(2 * w, w, 3, 2, 1, output_padding=1), norm(w), nn.ReLU(True),
-                         nn.Conv2d(w, channels, 5, 1, 2, padding_mode="reflect"), nn.Tanh())
+    net = nn.Sequential(nn.Conv2d(channels, w, 5, 1, 2, padding_mode="reflect"), norm(w), nn.ReLU(True),
+                        nn.Conv2d(w, 2 * w, 3, 2, 1), norm(2 * w), nn.ReLU(True),
+                        *[Residual(2 * w) for _ in range(blocks)],
+                        nn.ConvTranspose2d(2 * w, w, 3, 2, 1, output_padding=1), norm(w), nn.ReLU(True),
+                        nn.Conv2d(w, channels, 5, 1, 2, padding_mode="reflect"), nn.Tanh())
+    if not from_identity:
+        return net
+    nn.init.zeros_(net[-2].weight), nn.init.zeros_(net[-2].bias)
+    return FromIdentity(net[:-1])
+
+
+class FromIdentity(nn.Module):
+    """x -> tanh(atanh(x) + Δ(x)): the change Δ acts before the tanh, so the output stays in (−1, 1)."""
+
+    def __init__(self, change):
+        super().__init__()
+        self.change = change
+
+    def forward(self, x):
+        return torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + self.change(x))
 
 
 def patch_discriminator(*, channels=3, width=32):

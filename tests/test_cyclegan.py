@@ -35,7 +35,7 @@ def test_generator_keeps_the_shape_and_the_range():
     G = cyclegan.generator(width=4, blocks=2)
     x = torch.rand(5, *SHAPE) * 2 - 1
     y = G(x)
-    assert y.shape == x.shape and y.abs().max() < 1
+    assert y.shape == x.shape and y.abs().max() <= 1
 
 
 def test_residual_block_starts_from_the_identity_when_its_body_is_zero():
@@ -147,3 +147,13 @@ def test_step_runs_with_no_tensor_made_off_the_models_device():
     finally:
         torch.set_default_device(previous)
     assert gan.step == 2 and all(torch.isfinite(p).all() for p in gan.G.parameters())
+
+
+def test_generator_from_identity_starts_as_the_identity_map_and_stays_in_range():
+    G = cyclegan.generator(width=4, blocks=1, from_identity=True)
+    x = torch.rand(3, *SHAPE) * 1.9 - 0.95
+    assert torch.allclose(G(x), x, atol=1e-5)  # Δ's last conv starts at zero: G(x) = tanh(atanh(x)) = x
+    with torch.no_grad():
+        G.change[-1].weight.normal_()  # once Δ has learned something, the output still lies in [-1, 1]
+    y = G(x * 1.05)
+    assert y.shape == x.shape and not torch.allclose(y, x * 1.05, atol=1e-3) and y.abs().max() <= 1
