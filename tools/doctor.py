@@ -15,14 +15,14 @@ if not __package__:  # run by path (make doctor): the table appears even if `imp
 
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
-# Full-mode seconds per notebook: docs/results.md's "What a run costs" table (make verify on a 2-core
-# AMD EPYC, family 25 model 17, one torch thread each, two notebooks at a time, 2026-12-04).
-# tests/test_doctor.py keeps the two equal.
-REFERENCE_SECONDS = {"01_pattern_1010": 28, "02_mnist_gan": 193, "03_celeba_faces": 234,
-                     "04_dcgan": 455, "05_conditional_gan": 345, "06_wgan_gp": 433,
-                     "07_sagan": 193, "08_anomaly_detection": 109}
-# probe() on that same machine, one thread, nothing else running: the median of six five-second
-# runs (10,500-12,300) on the day of that table.
+# Full-mode seconds per notebook: docs/results.md's "What a run costs" table (CPU seconds of one
+# full cpu-profile run, one torch thread, 2026-12-07). tests/test_doctor.py keeps the two equal.
+REFERENCE_SECONDS = {"01_pattern_1010": 21, "02_mnist_gan": 224, "03_celeba_faces": 208,
+                     "04_dcgan": 230, "05_conditional_gan": 246, "06_wgan_gp": 264,
+                     "07_sagan": 172, "08_anomaly_detection": 135, "09_vae_vs_gan": 166,
+                     "10_cyclegan": 109}
+# probe() on an idle 2-core AMD EPYC, one thread: the median of six five-second runs
+# (10,500-12,300) on 2026-12-04.
 REFERENCE_IMAGES_PER_S = 11_300
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
