@@ -1,17 +1,13 @@
-"""The training loop: endless batches, budgets as targets, Ctrl-C that keeps everything.
-
-``train(gan, data, step=...)`` calls ``step(gan, batches)`` until the budget is spent and
-returns the ``History``. The step is the game (``ganlab.steps``, or one a notebook writes);
-the loop is the bookkeeping, the same for every step: budgets are *targets*
-(``steps=2000`` trains until ``gan.step == 2000``, so re-running a cell after an interruption
-or ``load_checkpoint`` continues where training stopped), one History row a step, snapshots,
-checkpoints, a check of the first batch against G, and the NaN guard (``ganlab.guard``).
+"""The training loop: ``train(gan, data, step=...)``. The step is the game (``ganlab.steps``, or
+one a notebook writes); the loop is the bookkeeping, the same for every step: budgets are
+*targets* (``steps=2000`` trains until ``gan.step == 2000``, so re-running a cell after an
+interruption or ``load_checkpoint`` continues), one History row a step, snapshots, checkpoints,
+Ctrl-C that keeps everything, a check of the first batch against G, and the NaN guard.
 """
 
 import contextlib
 import itertools
 import math
-import numbers
 import os
 import signal
 import threading
@@ -27,7 +23,7 @@ from .checkpoint import save_checkpoint
 from .gan import GAN
 from .guard import Guard
 from .nets import output_range
-from .paths import file_to_write
+from .paths import at_least, file_to_write
 from .steps import bce
 
 
@@ -72,24 +68,22 @@ def batches(gan, data, batch_size):
     """Endless (real, labels) batches from a tensor, a TensorDataset, a Dataset, a DataLoader,
     or a function ``n -> batch`` (fresh samples each call); and the batches per epoch (or None).
     Each batch drawn adds one to ``gan.batches_seen``."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r}: give a whole number of samples per batch, e.g. 64")
+    at_least(batch_size, "batch_size", 1, "a whole number of samples per batch, e.g. 64", whole=True)
     if isinstance(data, torch.Tensor):
         data = TensorDataset(data)
     world = distributed.world()
     if isinstance(data, Dataset) and hasattr(data, "__len__") and len(data) < batch_size * world:
-        fix = f"use batch_size={len(data)} or less, or more data" if len(data) else "the dataset is empty"
-        raise ValueError(f"batch_size={batch_size}, but the data hold only {len(data)} samples: "
-                         f"not one full batch. {fix[0].upper() + fix[1:]}" + ("" if len(data) else
-                         ": check how it was loaded (a filter that kept nothing? a wrong path?)"))
+        fix = (f"Use batch_size={len(data)} or less, or more data" if len(data) else "The dataset is empty: "
+               "check how it was loaded (a filter that kept nothing? a wrong path?)")
+        raise ValueError(f"batch_size={batch_size}, but the data hold only {len(data)} samples: not one full "
+                         f"batch. {fix}")
     if isinstance(data, TensorDataset):
         return _in_memory(gan, data.tensors, batch_size), len(data) // batch_size
     if isinstance(data, Dataset):
         sampler = DistributedSampler(data, seed=gan.data_seed, drop_last=True) if world > 1 else None
         data = DataLoader(data, batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True)
     elif isinstance(data, DataLoader) and world > 1:
-        raise ValueError("under torchrun give train() the Dataset, not a DataLoader: it cuts every batch "
-                         "between the processes itself")
+        raise ValueError("under torchrun give train() the Dataset, not a DataLoader: it cuts batches itself")
     if isinstance(data, DataLoader):
         if len(data) == 0:  # else the endless stream would wait forever for a first batch
             raise ValueError(f"the DataLoader yields no batches ({len(data.dataset)} samples, its "
@@ -127,11 +121,8 @@ class _StopFlag:
 
 
 def _budget(name, value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                              or not math.isfinite(value) or value < 0):
-        raise ValueError(f"{name}={value!r}: give a number ≥ 0 (a target: steps=2000 trains until "
-                         "gan.step is 2000), or leave it out")
-    return value
+    hint = "a number ≥ 0 (a target: steps=2000 trains until gan.step is 2000), or leave it out"
+    return value if value is None else at_least(value, name, 0, hint)
 
 
 def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minutes=None,
@@ -140,24 +131,24 @@ def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minute
     """Call ``step(gan, batches)`` until ``gan.step`` reaches ``steps``, or ``gan.batches_seen``
     reaches ``epochs`` passes over ``data``, or ``minutes`` of wall clock have passed.
 
-    Each step logs one History row. ``checkpoint`` (a path) is written every
-    ``checkpoint_every`` steps, at the end, and when Ctrl-C stops the run; Ctrl-C keeps
-    everything learned so far. ``callbacks`` are called as ``fn(gan, row)`` after every step.
-    An inf or NaN stops the run with ``guard.NonFiniteLoss``, once the last finite state is
-    restored (and written to ``checkpoint``). ``checks=False`` turns off the first-batch
-    checks and the NaN guard (only to measure what they cost).
+    ``checkpoint`` (a path) is written every ``checkpoint_every`` steps, at the end, and when
+    Ctrl-C stops the run. ``callbacks`` are called as ``fn(gan, row)`` after every step. An inf or
+    NaN stops the run with ``guard.NonFiniteLoss``, once the last finite state is restored (and
+    saved). ``checks=False`` turns off the first-batch checks and the NaN guard (to time them).
     """
     if not isinstance(gan, GAN):
         raise TypeError(f"train() trains a ganlab.GAN, not a {type(gan).__name__}: build one, "
                         "gan = ganlab.GAN(G, D, opt_G, opt_D, latent_dim=...), and pass it")
     if not callable(step):
-        raise TypeError(f"step={step!r} is not a function: pass a step function, e.g. step=ganlab.steps.bce, "
-                        "or your own def my_step(gan, batches): ... returning the numbers to log")
+        raise TypeError(f"step={step!r} is not a function: pass e.g. step=ganlab.steps.bce, or your own "
+                        "def my_step(gan, batches): ... returning the numbers to log")
     if checkpoint:
         file_to_write(checkpoint)  # a bad path fails now, not after the whole run
     stream, per_epoch = batches(gan, data, batch_size)
-    steps, minutes = _budget("steps", steps), _budget("minutes", minutes)
-    last_batch = _epochs_target(_budget("epochs", epochs), per_epoch)
+    steps, epochs, minutes = _budget("steps", steps), _budget("epochs", epochs), _budget("minutes", minutes)
+    if epochs is not None and per_epoch is None:
+        raise ValueError("epochs= needs a dataset; for a sampling function use steps=")
+    last_batch = None if epochs is None else math.ceil(epochs * per_epoch)
     if steps is None and epochs is None and minutes is None:
         raise ValueError("say how long to train: steps=, epochs= or minutes=")
     due = lambda: ((steps is None or gan.step < steps)
@@ -206,14 +197,6 @@ def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minute
     return gan.history
 
 
-def _epochs_target(epochs, per_epoch):
-    if epochs is None:
-        return None
-    if per_epoch is None:
-        raise ValueError("epochs= needs a dataset; for a sampling function use steps=")
-    return math.ceil(epochs * per_epoch)
-
-
 def _checked(gan, stream, hooks):
     """The stream, with the first batch checked against G before a step uses it."""
     real, labels = next(stream)
@@ -227,17 +210,16 @@ def _check_first_batch(gan, real, labels):
     float data, labels for a conditional G, data in G's output range, and G's samples shaped
     like the data (a hook on G's first forward: no extra forward, no random number drawn)."""
     if not real.is_floating_point():
-        raise TypeError(f"the data are {real.dtype}, but G makes floats: scale the data to floats as "
-                        "G's output is scaled, e.g. images x.float() / 127.5 - 1 for a tanh G ([-1, 1])")
+        raise TypeError(f"the data are {real.dtype}, but G makes floats: scale them as G's output is, e.g. "
+                        "images x.float() / 127.5 - 1 for a tanh G ([-1, 1])")
     if not torch.isfinite(real).all():
-        raise ValueError("the data hold NaN or inf (found in the first batch): find and remove those samples "
-                         "before training, e.g. x = x[torch.isfinite(x).flatten(1).all(1)]")
+        raise ValueError("the data hold NaN or inf (in the first batch): remove those samples first, e.g. "
+                         " x = x[torch.isfinite(x).flatten(1).all(1)]")
     if gan.D is not None and output_range(distributed.plain(gan.D)) == (0.0, 1.0):
         warnings.warn("D ends in a sigmoid, but ganlab's losses read D's raw score and apply the sigmoid "
                       "themselves (stably): remove D's last nn.Sigmoid()", stacklevel=4)
     if getattr(gan.G, "num_labels", 0) and labels is None:
-        raise ValueError("G is conditional (G(z, y)) but the data carry no labels: "
-                         "pass TensorDataset(x, y), or batches (x, y)")
+        raise ValueError("G is conditional (G(z, y)) but the data carry no labels: pass TensorDataset(x, y)")
     _check_range(gan.G, real)
     shape = tuple(real.shape[1:])  # one sample
 
@@ -245,9 +227,8 @@ def _check_first_batch(gan, real, labels):
         handle.remove()  # the first call only
         if isinstance(fake, torch.Tensor) and tuple(fake.shape[1:]) != shape:
             raise ValueError(f"G makes samples of shape {tuple(fake.shape[1:])}, but the data's samples have "
-                             f"shape {shape} (a batch of the data: {tuple(real.shape)}): D cannot compare "
-                             f"them. Build G to make samples of shape {shape} (e.g. the out_shape of "
-                             "nets.mlp_generator), or reshape the data to G's")
+                             f"shape {shape}: D cannot compare them. Build G to make samples of shape "
+                             f"{shape} (mlp_generator's out_shape), or reshape the data to G's")
 
     handle = gan.G.register_forward_hook(hook)
     return handle
@@ -259,9 +240,7 @@ def _check_range(G, real):
     bounds = output_range(G)
     if bounds is None or not real.numel():
         return
-    lo, hi = bounds
-    x_lo, x_hi = torch.aminmax(real.detach())
-    x_lo, x_hi = float(x_lo), float(x_hi)
+    (lo, hi), (x_lo, x_hi) = bounds, (float(v) for v in torch.aminmax(real.detach()))
     fix = ("images x.float() / 127.5 - 1 from 0..255, or 2 * x - 1 from 0..1" if (lo, hi) == (-1.0, 1.0)
            else "images x.float() / 255 from 0..255")
     if x_lo < lo - 1e-3 or x_hi > hi + 1e-3:

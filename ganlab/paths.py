@@ -1,6 +1,7 @@
 """Where ganlab keeps downloads, caches and checkpoints, and the checks its functions share
 on what a learner passes in (folders, files to write, counts): each a one-sentence error."""
 
+import math
 import numbers
 import os
 from pathlib import Path
@@ -44,3 +45,12 @@ def count(value, where, arg, *, least=1, most=None, hint=""):
         span = f"from {least} to {most}" if most is not None else f"of at least {least}"
         raise ValueError(f"{where}({arg}={value!r}): give a whole number {span}{hint}")
     return int(value)
+
+
+def at_least(value, name, least, what, *, whole=False):
+    """``value`` if it is a finite number (a whole one if ``whole``) ≥ ``least``, else a ValueError
+    that names ``name=value`` and says what to give."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real) or not (
+            least <= value < math.inf):
+        raise ValueError(f"{name}={value!r}: give {what}")
+    return value

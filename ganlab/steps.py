@@ -17,11 +17,7 @@ Settings go in with ``functools.partial``: ``step=partial(steps.wgan_gp, n_criti
 """
 
 from .losses import BCE, HINGE, MSE, WGAN, gradient_penalty, r1_penalty
-
-
-def _at_least(name, value, low, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
-        raise ValueError(f"{name}={value!r}: give {what}")
+from .paths import at_least
 
 
 def update(loss, *optimisers):
@@ -96,8 +92,8 @@ def r1(gan, batches, *, gamma=10.0, every=1):
     ``every`` = k the penalty is paid on every k-th step only, weighted k·γ/2: the same on
     average, for 1/k of the cost.
     """
-    _at_least("gamma", gamma, 0, "the R1 weight γ ≥ 0 (10 for images in Mescheder et al.; 0 turns it off)")
-    _at_least("every", every, 1, "a whole number ≥ 1 of steps between penalties (1: every step)")
+    at_least(gamma, "gamma", 0, "the R1 weight γ ≥ 0 (10 for images in Mescheder et al.; 0 turns it off)")
+    at_least(every, "every", 1, "a whole number ≥ 1 of steps between penalties (1: every step)")
     real, _ = next(batches)
     real_out, fake_out, _ = scores(gan, real)
     loss_D = loss_logged = BCE.d(real_out, fake_out)
@@ -119,8 +115,8 @@ def wgan_gp(gan, batches, *, n_critic=5, gp_weight=10.0):
     G:        minimise −E[C(G(z))].
     Logs the last critic update's numbers, the penalty and the mean gradient norm.
     """
-    _at_least("n_critic", n_critic, 1, "a whole number ≥ 1 of critic updates per G update (5 in the paper)")
-    _at_least("gp_weight", gp_weight, 0, "the penalty weight λ ≥ 0 (10 in the paper)")
+    at_least(n_critic, "n_critic", 1, "a whole number ≥ 1 of critic updates per G update (5 in the paper)")
+    at_least(gp_weight, "gp_weight", 0, "the penalty weight λ ≥ 0 (10 in the paper)")
     for _ in range(n_critic):
         real, _ = next(batches)
         real_out, fake_out, fake = scores(gan, real)
