@@ -2,8 +2,7 @@
 
 Every submodule is reached the same way, ``ganlab.<module>``; the names a notebook uses
 most are also here at the top. ``plot`` and ``playground`` load matplotlib, so they are
-imported on first use.
-"""
+imported on first use."""
 
 import importlib  # noqa: I001 (the submodules on two lines, not fifteen)
 

@@ -5,8 +5,7 @@ gradient descent on z, minimising A(x) = (1 − λ)·Σ|x − G(z)| + λ·Σ|f(x
 and discrimination loss; f = D's intermediate features, λ = 0.1); the score is A at the last step.
 Efficient GAN (Zenati et al. 2018): a BiGAN trains an encoder E: x -> z with G, so that D(x, z)
 cannot tell (x, E(x)) from (G(z), z); z = E(x) replaces the search: A(x) in one forward pass.
-ROC AUC = P(anomaly's score > normal image's score) + ½·P(tie), the Mann–Whitney U / (n₊·n₋).
-"""
+ROC AUC = P(anomaly's score > normal image's score) + ½·P(tie), the Mann–Whitney U / (n₊·n₋)."""
 
 from typing import NamedTuple
 
@@ -117,8 +116,7 @@ def bigan_step(gan, batches, *, loss=BCE):
 
     (1) D: minimise loss.d(D(x, E(x)), D(G(z), z)): tell the encoder's pairs from G's.
     (2) G and E together: the same loss with the pairs swapped (non-saturating): each wants D to
-        mistake its pair for the other kind, which can only happen when E inverts G.
-    """
+        mistake its pair for the other kind, which can only happen when E inverts G."""
     real, _ = next(batches)
     z = gan.sample_z(len(real))
     code, fake = gan.E(real), gan.G(z)

@@ -4,8 +4,7 @@ A checkpoint holds ``gan.state_dict()`` (the players, their optimisers, the step
 history, the fixed noise) and every random number generator's state: loading it and training
 on gives the same numbers as never having stopped (bit for bit on CPU). It holds tensors,
 numbers, strings, lists and dicts only, read with ``torch.load(weights_only=True)``, which never
-runs code from the file.
-"""
+runs code from the file."""
 
 import os
 import pickle
@@ -69,8 +68,7 @@ def load_checkpoint(gan, path, *, missing_ok=False):
     """Restore ``gan`` (built with the same architecture) from ``path``, in place.
 
     Returns True if loaded; with ``missing_ok=True`` a missing file returns False,
-    so a notebook can say ``load_checkpoint(gan, path, missing_ok=True)`` and train on.
-    """
+    so a notebook can say ``load_checkpoint(gan, path, missing_ok=True)`` and train on."""
     _check_gan(gan)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a folder: give the checkpoint's file, e.g. checkpoints/run.pt")

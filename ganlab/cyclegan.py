@@ -4,8 +4,7 @@ G: A → B and F: B → A are trained together against D_B (real b or G(a)?) and
 F(b)?). Alone, the game only asks G(a) to look like *some* b; the cycle loss ties it to *this* a:
 F(G(a)) ≈ a and G(F(b)) ≈ b. ``GAN(G=Generators(G, F, shape), D=nn.ModuleDict({"a": D_A, "b": D_B}),
 opt_G over both generators, opt_D over both discriminators, latent_dim=prod(shape))``;
-data: ``unpaired(a, b)``; ``step=cyclegan.step``. ``gan.generate(z=a.flatten(1))`` is G(a).
-"""
+data: ``unpaired(a, b)``; ``step=cyclegan.step``. ``gan.generate(z=a.flatten(1))`` is G(a)."""
 
 import torch
 from torch import nn

@@ -4,8 +4,7 @@
 profile (``quick`` with ``GANLAB_QUICK=1``, as in CI and ``make test``; else ``gpu`` on CUDA and
 ``cpu`` elsewhere; ``GANLAB_PROFILE`` overrides), the seed (``GANLAB_SEED``) and the CPU threads
 (``GANLAB_THREADS``); it prints them in one line. ``choose`` and ``profile`` read that decision,
-so a notebook run on the CPU of a CUDA machine (``GANLAB_DEVICE=cpu``) gets the cpu settings.
-"""
+so a notebook run on the CPU of a CUDA machine (``GANLAB_DEVICE=cpu``) gets the cpu settings."""
 
 import contextlib
 import os
@@ -20,21 +19,20 @@ from . import distributed
 
 def pick_device(verbose=True):
     """Return the best device: cuda, else mps, else cpu; ``GANLAB_DEVICE`` (e.g. ``cpu`` or
-    ``cuda:1``) chooses by hand."""
+    ``cuda:1``) chooses by hand, and fails here, with the fix, on a machine without that device."""
     name = os.environ.get("GANLAB_DEVICE", "").strip()
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
     if name:
         try:
             device = torch.device(name)
         except RuntimeError as err:
             raise RuntimeError(f"GANLAB_DEVICE={name!r} is not a device name ({err}). Use cpu, cuda, "
                                "cuda:1 or mps, or unset GANLAB_DEVICE, and restart the kernel.") from None
-        _check_available(device)
-    elif torch.cuda.is_available():
-        device = torch.device("cuda")
-    elif torch.backends.mps.is_available():
-        device = torch.device("mps")
+        if not available.get(device.type, True):
+            raise RuntimeError(f"GANLAB_DEVICE={device} but this machine has no {device.type.upper()} "
+                               "device. Unset GANLAB_DEVICE (or set it to cpu) and restart the kernel.")
     else:
-        device = torch.device("cpu")
+        device = torch.device(next(kind for kind, found in available.items() if found))
     if verbose:
         print(f"ganlab: using {describe(device)}")
     return device
@@ -47,24 +45,10 @@ def describe(device):
     return f"{device} ({'Apple GPU' if device.type == 'mps' else f'{torch.get_num_threads()} threads'})"
 
 
-def _check_available(device):
-    # A wrong GANLAB_DEVICE should fail here, with the fix, not deep inside training.
-    missing = (device.type == "cuda" and not torch.cuda.is_available()) or (
-        device.type == "mps" and not torch.backends.mps.is_available()
-    )
-    if missing:
-        raise RuntimeError(
-            f"GANLAB_DEVICE={device} but this machine has no {device.type.upper()} "
-            "device. Unset GANLAB_DEVICE (or set it to cpu) and restart the kernel."
-        )
-
-
 def seed_everything(seed, deterministic=False):
-    """Seed Python, NumPy and PyTorch (CPU, CUDA and MPS) with one number.
-
-    ``deterministic=True`` also asks PyTorch for deterministic kernels: slower on a
-    GPU, and only then needed for bit-identical GPU runs (CPU runs already are).
-    """
+    """Seed Python, NumPy and PyTorch (CPU, CUDA and MPS) with one number. ``deterministic=True``
+    also asks PyTorch for deterministic kernels: slower on a GPU, and only then needed for
+    bit-identical GPU runs (CPU runs already are)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA and MPS device
@@ -79,20 +63,15 @@ def run_seed(default=0):
     """This run's seed: ``GANLAB_SEED`` if set, else ``default``. ``make verify SEED=1``
     repeats every notebook with another seed, to measure how far its numbers move."""
     value = os.environ.get("GANLAB_SEED", "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
+    if value and not value.isdigit():
         raise ValueError(f"GANLAB_SEED={value!r}: give a whole number, e.g. 1")
-    return int(value)
+    return int(value) if value else default
 
 
 def set_threads():
-    """Apply ``GANLAB_THREADS`` (if set) to torch; return the thread count in use.
-
-    Left alone, torch uses every core, which is fastest on an idle laptop. On a machine
-    shared with other jobs (a classroom server, CI) one thread can be several times faster:
-    there, set ``GANLAB_THREADS=1`` rather than editing the notebooks.
-    """
+    """Apply ``GANLAB_THREADS`` (if set) to torch; return the thread count in use. Left alone, torch
+    uses every core, fastest on an idle laptop; on a machine shared with other jobs (a classroom
+    server, CI) one thread can be several times faster: there, set ``GANLAB_THREADS=1``."""
     value = os.environ.get("GANLAB_THREADS", "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:

@@ -7,8 +7,7 @@ every process and averages the gradients in each backward pass (the gradient pen
 backward included); batch norm becomes SyncBatchNorm on GPUs (PyTorch has it for GPUs only:
 on CPUs each process normalises its own slice). Each process takes its own slice of every
 batch, the processes agree each step on whether to stop, and rank 0 alone prints, draws and
-writes checkpoints. A step function needs no change.
-"""
+writes checkpoints. A step function needs no change."""
 
 import os
 

@@ -2,8 +2,7 @@
 
 After every G step, θ̄ ← β θ̄ + (1 − β) θ. With G held fixed at θ for k steps the copy
 reaches θ̄_k = β^k θ̄_0 + (1 − β^k) θ, so it averages away the last ~1/(1 − β) steps'
-oscillation around an equilibrium: the samples of the average are tighter than G's own.
-"""
+oscillation around an equilibrium: the samples of the average are tighter than G's own."""
 
 import copy
 
@@ -16,8 +15,7 @@ class EMA:
     each G step, or pass the EMA to ``train(..., callbacks=[ema])``.
 
     ``warmup=True`` uses β_t = min(β, (1 + t)/(10 + t)), so early steps are not averaged
-    with the random initial weights.
-    """
+    with the random initial weights."""
 
     def __init__(self, G, decay=0.999, *, warmup=False):
         if not isinstance(G, nn.Module):

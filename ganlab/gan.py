@@ -3,8 +3,7 @@
 ``GAN`` holds state, not rules: *how* the players learn is a step function
 (``ganlab.steps``, or one a notebook writes) handed to ``ganlab.train``.
 ``state_dict()`` / ``load_state_dict()`` are the whole run, as for a PyTorch module:
-checkpoints and the NaN guard iterate them, and keep no list of fields of their own.
-"""
+checkpoints and the NaN guard iterate them, and keep no list of fields of their own."""
 
 import copy
 from dataclasses import dataclass, field

@@ -4,8 +4,7 @@ fixes, after the GAN is put back to its last finite state, so nothing learned is
 Why a CPU copy every ``GOOD_EVERY`` = 50 steps: for the MNIST MLP on one thread a checked
 copy takes ~1.6 ms against a ~12 ms step, so a copy every step would cost ~13 %, every 50
 steps ~0.3 % (``benchmarks/guard_cost.py``). The copy is checked because an update can leave
-inf/NaN weights or Adam moments behind a finite loss.
-"""
+inf/NaN weights or Adam moments behind a finite loss."""
 
 import math
 

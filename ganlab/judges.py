@@ -6,8 +6,7 @@ take images in [-1, 1] and offer ``features(x)`` (B, F), the space ``ganlab.metr
 in; ``probs(x)``, (B, 10) or (B, K); and ``accuracy``, held out (a float, or one per attribute).
 Nothing is downloaded: a judge is trained once, on one thread from a fixed seed, and cached
 under ``data_root()`` while its fingerprint (recipe, and the stand-in's drawing) still matches.
-``quick=True`` trains less with the *same* network, so every mode measures in the same space.
-"""
+``quick=True`` trains less with the *same* network, so every mode measures in the same space."""
 
 import os
 import time

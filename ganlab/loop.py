@@ -2,8 +2,7 @@
 one a notebook writes); the loop is the bookkeeping, the same for every step: budgets are
 *targets* (``steps=2000`` trains until ``gan.step == 2000``, so re-running a cell after an
 interruption or ``load_checkpoint`` continues), one History row a step, snapshots, checkpoints,
-Ctrl-C that keeps everything, a check of the first batch against G, and the NaN guard.
-"""
+Ctrl-C that keeps everything, a check of the first batch against G, and the NaN guard."""
 
 import contextlib
 import itertools
@@ -134,8 +133,7 @@ def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minute
     ``checkpoint`` (a path) is written every ``checkpoint_every`` steps, at the end, and when
     Ctrl-C stops the run. ``callbacks`` are called as ``fn(gan, row)`` after every step. An inf or
     NaN stops the run with ``guard.NonFiniteLoss``, once the last finite state is restored (and
-    saved). ``checks=False`` turns off the first-batch checks and the NaN guard (to time them).
-    """
+    saved). ``checks=False`` turns off the first-batch checks and the NaN guard (to time them)."""
     if not isinstance(gan, GAN):
         raise TypeError(f"train() trains a ganlab.GAN, not a {type(gan).__name__}: build one, "
                         "gan = ganlab.GAN(G, D, opt_G, opt_D, latent_dim=...), and pass it")

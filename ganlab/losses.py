@@ -4,8 +4,7 @@ D returns a raw score s per sample. For the classic GAN, D(x) = σ(s) is the pro
 that x is real; the sigmoid lives here, not in the model, so that BCE can use the stable
 ``binary_cross_entropy_with_logits``. Every ``loss_D`` is the *mean* of its real and fake
 halves (the hinge loss sums them, as in its papers), so at the equilibrium D(x) = ½ both
-players sit at the same value: MSE (½ − 1)² = (½ − 0)² = 0.25; BCE −ln ½ = ln 2 ≈ 0.693.
-"""
+players sit at the same value: MSE (½ − 1)² = (½ − 0)² = 0.25; BCE −ln ½ = ln 2 ≈ 0.693."""
 
 from collections.abc import Callable
 from typing import NamedTuple
@@ -89,18 +88,15 @@ def interpolate_grad_norms(D, real, fake, *, labels=None, create_graph=True):
 
 def gradient_penalty(D, real, fake, *, labels=None):
     """WGAN-GP penalty E[(‖∇_x̂ D(x̂)‖₂ − 1)²] (Gulrajani et al. 2017, Algorithm 1), and the norms (B,).
-
     Multiply by λ = ``gp_weight`` (10 in the paper). Two-sided: norms above and below 1 are both
-    penalised. Gradients flow into D's parameters only: ``fake`` is detached, ``real`` is data.
-    """
+    penalised. Gradients flow into D's parameters only: ``fake`` is detached, ``real`` is data."""
     norms = interpolate_grad_norms(D, real, fake, labels=labels)
     return ((norms - 1) ** 2).mean(), norms
 
 
 def r1_penalty(D, real, *, labels=None):
-    """R1 = E‖∇ₓ D(x)‖² on real data (Mescheder et al. 2018): zero-centred, so D is pushed
-    to be flat where the data are, and the game settles instead of circling.
-    Multiply by γ/2 (``r1_weight`` = γ). The norm is per sample, over all non-batch dims."""
+    """R1 = E‖∇ₓ D(x)‖² on real data (Mescheder et al. 2018): zero-centred, so D is pushed to be flat
+    where the data are. Multiply by γ/2. The norm is per sample, over all non-batch dims."""
     x = real.detach().requires_grad_(True)
     out = D(x) if labels is None else D(x, labels)
     (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)

@@ -12,8 +12,7 @@ r = distance to its k-th nearest *other* row of its own set (duplicates are neig
 Read them against real data's own floor, not 1: two 2,000-digit halves of MNIST's test set
 (judge features, k = 5) score precision ≈ recall ≈ 0.95, density ≈ 0.98, coverage ≈ 0.97; only
 3s: precision ≈ 0.92, recall ≈ 0.14. Distances are exact differences (|x|²+|y|²−2x·y puts a
-point ~1e-2 from itself in float32), ``CHUNK_ELEMENTS`` at a time (16 MB).
-"""
+point ~1e-2 from itself in float32), ``CHUNK_ELEMENTS`` at a time (16 MB)."""
 
 import torch
 
@@ -69,9 +68,7 @@ def knn_radii(x, *, k=5):
 
 def manifold_scores(real, fake, *, k=5, recall=True):
     """All four in one pass: {"precision", "recall", "density", "coverage"} (see module doc).
-
-    ``recall=False`` skips the fakes' own balls and leaves recall out.
-    """
+    ``recall=False`` skips the fakes' own balls and leaves recall out."""
     real = rows(real, "real")
     fake = rows(fake, "fake", like=real)
     if fake.shape[1] != real.shape[1]:
@@ -80,8 +77,7 @@ def manifold_scores(real, fake, *, k=5, recall=True):
     _check_k(k, len(real), "real")
     if recall:
         _check_k(k, len(fake), "fake")
-    r_real = knn_radii(real, k=k)
-    r_fake = knn_radii(fake, k=k) if recall else None
+    r_real, r_fake = knn_radii(real, k=k), knn_radii(fake, k=k) if recall else None
     n_balls = torch.zeros(len(fake), dtype=torch.long, device=real.device)  # real balls per fake
     covered = torch.zeros(len(real), dtype=torch.bool, device=real.device)  # real ball holds a fake
     recalled = torch.zeros(len(real), dtype=torch.bool, device=real.device)  # real in a fake ball

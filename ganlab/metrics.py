@@ -3,8 +3,7 @@
 ``quality`` gives **precision** (the share of fakes that look like some real sample) and
 **recall** (the share of reals some fake resembles): mode collapse is *high precision with low
 recall*. Compare every row with the same call on two halves of real data: the floor. Images are
-in [-1, 1]; NaN, integers or another range are refused, never scored.
-"""
+in [-1, 1]; NaN, integers or another range are refused, never scored."""
 
 import math
 
@@ -16,6 +15,7 @@ from .paths import count
 
 CONFIDENT = 0.9  # "recognisable": the judge's top probability above this
 SLACK = 0.01  # how far past [-1, 1] images may reach (resampling overshoot), no more
+SD_FLOOR = 0.1  # see standardise
 
 
 def _images(images, what):
@@ -117,8 +117,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
         d² = ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½).
 
     Tr (Σ₁Σ₂)^½ is Σᵢ √λᵢ with λᵢ the eigenvalues of the *symmetric* PSD matrix
-    Σ₁^½ Σ₂ Σ₁^½ (the same as Σ₁Σ₂'s), which avoids a non-symmetric matrix square root.
-    """
+    Σ₁^½ Σ₂ Σ₁^½ (the same as Σ₁Σ₂'s), which avoids a non-symmetric matrix square root."""
     mu1, sigma1, mu2, sigma2 = (np.asarray(a, np.float64) for a in (mu1, sigma1, mu2, sigma2))
     d = len(mu1)
     if (mu1.shape, mu2.shape, sigma1.shape, sigma2.shape) != ((d,), (d,), (d, d), (d, d)) or not all(
@@ -139,16 +138,12 @@ def _fid(f_real, f_fake):
     return frechet_distance(*stats[0], *stats[1])
 
 
-SD_FLOOR = 0.1  # see standardise
-
-
 def standardise(f_real, f_fake):
     """Both feature sets in units of the real set's per-feature spread: z = (f − μ_real) / σ̃,
     σ̃ = max(σ_real, σ_min) with σ_min = ``SD_FLOOR`` × the median σ_real of the features kept.
 
     Features constant on real data are dropped; the floor stops a nearly dead one (active on a
-    few real digits) becoming a huge axis (real-vs-real FID jumped between 3 and 18 without it).
-    """
+    few real digits) becoming a huge axis (real-vs-real FID jumped between 3 and 18 without it)."""
     f_real = rows(f_real, "the real features").double().numpy()
     f_fake = rows(f_fake, "the fake features", width=f_real.shape[1]).double().numpy()
     mu, sd = f_real.mean(0), f_real.std(0)
@@ -197,8 +192,7 @@ def mode_coverage_2d(samples, centers, std, *, min_count=20, n_std=3.0):
     and PacGAN (Table 1): a sample is *high quality* within ``n_std`` = 3 σ of its nearest centre;
     a mode is *covered* when at least ``min_count`` high-quality samples sit next to it (PacGAN's
     code asks for 1 of 2,500; ganlab for 20, which is stricter). ``samples`` (N, 2), ``centers``
-    (K, 2). Returns ``covered``, ``modes`` (K), ``high_quality`` (% of samples), ``counts`` per mode.
-    """
+    (K, 2). Returns ``covered``, ``modes`` (K), ``high_quality`` (% of samples), ``counts`` per mode."""
     samples, centers = (rows(x, what, width=2).double().cpu() for x, what in ((samples, "samples"),
                                                                                (centers, "centers")))
     if not (std > 0 and n_std > 0):

@@ -1,21 +1,16 @@
 """Every network of the course: MLPs and DCGAN-style conv nets, plain or conditional.
 
-Two classes wrap every body so that all G and all D are called the same way:
-``Generator``: ``G(z)`` or ``G(z, y)`` -> sample; ``Discriminator``: ``D(x)`` or ``D(x, y)``
--> raw score (B,). D never applies a sigmoid: the loss decides how to read its score
-(see ``ganlab.losses``). ``num_labels=K > 0`` makes a pair conditional.
-
-A label y is either class ids, int64 (B,) (digits), or a float (B, K) 0/1 attribute
-vector (faces); ``label_code`` turns both into one float code (B, K). G sees [z, code];
-D sees x with the code (stacked onto x's channels as K constant maps for a conv D,
-appended to the flat input for an MLP) and adds a projection term ⟨V code, φ(x)⟩ to its
-score (Miyato & Koyama 2018), so D asks "is x real *and* does it fit y?".
+All G are called ``G(z)`` or ``G(z, y)`` -> sample (``Generator``), all D ``D(x)`` or ``D(x, y)``
+-> raw score (B,) (``Discriminator``): D never applies a sigmoid, the loss reads its score
+(``ganlab.losses``). ``num_labels=K > 0`` makes a pair conditional: a label y, class ids (B,)
+or 0/1 attributes (B, K), becomes one float code (B, K) (``label_code``). G sees [z, code]; D
+sees x with the code (K constant maps on a conv D's channels, appended for an MLP) and adds a
+projection term ⟨V code, φ(x)⟩ to its score (Miyato & Koyama 2018): "is x real *and* does it fit y?".
 
 The DCGAN rules (Radford et al. 2016), kept by ``conv_generator`` / ``conv_discriminator``:
-strided convolutions instead of pooling (D halves, G doubles the side); batch norm in
-both nets except G's output and D's input layer; ReLU in G with a tanh output (images in
-[-1, 1]); LeakyReLU(0.2) in D; weights ~ N(0, 0.02) (``init_normal``).
-"""
+strided convolutions instead of pooling (D halves, G doubles the side); batch norm in both nets
+except G's output and D's input layer; ReLU in G with a tanh output (images in [-1, 1]);
+LeakyReLU(0.2) in D; weights ~ N(0, 0.02) (``init_normal``)."""
 
 import contextlib
 import math
@@ -27,10 +22,7 @@ from torch import nn
 
 def mlp(*sizes, act=nn.LeakyReLU, norm=None, out=None):
     """Linear layers through ``sizes``; after each hidden layer ``act()``, then ``norm(width)``.
-
-    ``act``, ``norm`` and ``out`` are factories (classes or lambdas), so every layer gets
-    its own module: e.g. ``mlp(784, 200, 1, act=nn.Sigmoid)``.
-    """
+    ``act``, ``norm`` and ``out`` are factories, so every layer gets its own module."""
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(n_in, n_out))
@@ -75,11 +67,8 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     """D(x[, y]): features φ = body(x [with code]) (B, F) -> score ψ·φ + b [+ ⟨V code, φ⟩] (B,).
-
-    ``label_maps``: the code enters as K constant maps stacked onto an image's channels
-    (conv bodies); otherwise it is appended to the flattened input (MLP bodies).
-    ``projection=False`` drops the ⟨V code, φ⟩ term (a conditional D with input labels only).
-    """
+    ``label_maps``: the code enters as K constant maps on an image's channels (conv bodies), else
+    appended to the flat input. ``projection=False`` drops the ⟨V code, φ⟩ term."""
 
     def __init__(self, body, features, *, num_labels=0, projection=True, label_maps=False):
         super().__init__()
@@ -114,10 +103,8 @@ def mlp_generator(latent_dim, hidden, out_shape, *, act=nn.LeakyReLU, norm=None,
 
 
 def mlp_discriminator(in_shape, hidden, *, act=nn.LeakyReLU, norm=None, num_labels=0, projection=True):
-    """sample (B, *in_shape) [, y] -> MLP through ``hidden`` widths -> raw score (B,).
-
-    For a WGAN-GP critic use ``norm=nn.LayerNorm`` or None, never batch norm (see ``map_layer_norm``).
-    """
+    """sample (B, *in_shape) [, y] -> MLP through ``hidden`` widths -> raw score (B,). For a WGAN-GP
+    critic use ``norm=nn.LayerNorm`` or None, never batch norm (see ``map_layer_norm``)."""
     layers = [*mlp(math.prod(in_shape) + num_labels, *hidden, act=act, norm=norm), act()]
     if norm is not None:
         layers.append(norm(hidden[-1]))  # mlp() puts nothing after its last layer
@@ -134,21 +121,16 @@ def plan(size):
 
 
 def up_block(c_in, c_out, *, kernel=4, stride=2, padding=1):
-    """G's block: (B, c_in, H, W) -> (B, c_out, 2H, 2W) by ConvTranspose, BatchNorm, ReLU.
-
-    Output side (H − 1)·stride − 2·padding + kernel: 4, 2, 1 doubles it exactly.
-    No conv bias: batch norm's shift β replaces it.
-    """
+    """G's block: (B, c_in, H, W) -> (B, c_out, 2H, 2W) by ConvTranspose, BatchNorm, ReLU. Output
+    side (H − 1)·stride − 2·padding + kernel: 4, 2, 1 doubles it. No bias: batch norm's β replaces it."""
     return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, bias=False),
                          nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
 def down_block(c_in, c_out, *, norm=nn.BatchNorm2d):
     """D's block: (B, c_in, H, W) -> (B, c_out, H/2, W/2) by a stride-2 conv, ``norm``, LeakyReLU(0.2).
-
-    ``norm``: a factory ``c -> module``, or None (D's input layer; a critic may use
-    ``map_layer_norm``: batch norm would couple the samples a gradient penalty treats one by one).
-    """
+    ``norm``: a factory ``c -> module``, or None (D's input layer; a critic may use ``map_layer_norm``:
+    batch norm would couple the samples a gradient penalty treats one by one)."""
     layers = [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm is None)]
     if norm is not None:
         layers.append(norm(c_out))
@@ -161,15 +143,22 @@ def map_layer_norm(c):
     return nn.GroupNorm(1, c)
 
 
-def conv_generator(latent_dim, *, size=64, channels=3, width=64, num_labels=0, attention=None):
-    """z (B, latent_dim) [, y] -> images (B, channels, size, size) in [-1, 1].
+def down_path(size, channels, width, *, norm=nn.BatchNorm2d):
+    """D's conv body: (channels, size, size) -> (w, size/2, size/2) -> ... -> (w·2^(n−1), s, s),
+    flattened; ``norm`` in every block but the first. Returns (body, its output width)."""
+    start, steps = plan(size)
+    widths = [width * 2**i for i in range(steps)]  # from the image inwards
+    layers = [down_block(channels, widths[0], norm=None)]  # no norm on the input layer
+    layers += [down_block(a, b, norm=norm) for a, b in zip(widths[:-1], widths[1:])]
+    return nn.Sequential(*layers, nn.Flatten()), widths[-1] * start * start
 
-    [z, code] as a 1×1 image -> (w·2^(n−1), s, s) -> ... -> (w, size/2, size/2) -> image,
-    e.g. size 28: z -> (2w, 7, 7) -> (w, 14, 14) -> (channels, 28, 28);
-    size 64: z -> (8w, 4, 4) -> (4w, 8, 8) -> (2w, 16, 16) -> (w, 32, 32) -> (channels, 64, 64).
-    ``attention``: a factory ``channels -> module`` placed after the block that makes the
-    (2w, size/4, size/4) maps (``sagan.SelfAttention``).
-    """
+
+def conv_generator(latent_dim, *, size=64, channels=3, width=64, num_labels=0, attention=None):
+    """z (B, latent_dim) [, y] -> images (B, channels, size, size) in [-1, 1]: [z, code] as a 1×1
+    image -> (w·2^(n−1), s, s) -> ... -> (w, size/2, size/2) -> image, e.g. size 28: z -> (2w, 7, 7)
+    -> (w, 14, 14) -> (channels, 28, 28); size 64: z -> (8w, 4, 4) -> ... -> (w, 32, 32) -> (channels,
+    64, 64). ``attention``: a factory ``channels -> module`` after the block that makes the (2w,
+    size/4, size/4) maps (``sagan.SelfAttention``)."""
     start, steps = plan(size)
     widths = [width * 2**i for i in reversed(range(steps))]  # (8w, 4w, 2w, w) for 64
     layers = [nn.Unflatten(1, (latent_dim + num_labels, 1, 1)),
@@ -184,19 +173,12 @@ def conv_generator(latent_dim, *, size=64, channels=3, width=64, num_labels=0, a
 
 def conv_discriminator(*, size=64, channels=3, width=64, norm=nn.BatchNorm2d, num_labels=0, projection=True,
                        attention=None):
-    """images (B, channels, size, size) [, y] -> raw scores (B,): the generator's mirror image.
-
-    (channels [+K], size, size) -> (w, size/2, size/2) -> ... -> (w·2^(n−1), s, s) -> score.
-    ``norm`` is used in every block but the first (None, or ``map_layer_norm``, for a critic).
-    ``attention``: a factory ``channels -> module`` after the block that makes (2w, size/4, size/4).
-    """
-    start, steps = plan(size)
-    widths = [width * 2**i for i in range(steps)]  # from the image inwards
-    layers = [down_block(channels + num_labels, widths[0], norm=None)]  # no norm on the input layer
-    layers += [down_block(a, b, norm=norm) for a, b in zip(widths[:-1], widths[1:])]
-    body = nn.Sequential(*layers, nn.Flatten())  # (B, w·2^(n−1)·s·s)
-    D = init_normal(Discriminator(body, widths[-1] * start * start, num_labels=num_labels,
-                                  projection=projection, label_maps=True))
+    """images (B, channels, size, size) [, y] -> raw scores (B,): the generator's mirror image,
+    ``down_path`` then a score. ``norm``: None, or ``map_layer_norm``, for a critic. ``attention``:
+    a factory ``channels -> module`` after the block that makes (2w, size/4, size/4)."""
+    body, features = down_path(size, channels + num_labels, width, norm=norm)
+    D = init_normal(Discriminator(body, features, num_labels=num_labels, projection=projection,
+                                  label_maps=True))
     if attention is not None:  # after the blocks to (w, size/2) and (2w, size/4); its own init
         D.body.insert(2, attention(2 * width))
     return D
@@ -221,9 +203,9 @@ def output_range(G):
 
 
 class Packed(nn.Module):
-    """PacGAN's D on packs of m samples: (B, F) -> (B/m, m·F) -> D -> (B/m,) scores, so a
-    collapsed G shows as m near-identical points. Rows i·m … i·m + m − 1 form pack i;
-    B must be a multiple of m. ``each(x)`` scores every row alone, packed with copies of itself."""
+    """PacGAN's D on packs of m samples: (B, F) -> (B/m, m·F) -> D -> (B/m,) scores, so a collapsed G
+    shows as m near-identical points. Rows i·m … i·m + m − 1 form pack i (B a multiple of m).
+    ``each(x)`` scores every row alone, packed with copies of itself."""
 
     def __init__(self, D, m):
         super().__init__()

@@ -6,8 +6,7 @@ recipes are ``ganlab.toy2d``'s, the drawing is ``ganlab.plot.draw_2d``.
 displays ipywidgets controls. Each press of "train" runs another burst in the button's
 callback (the button reads "training…" meanwhile) and redraws that figure in place, with
 the live score in its title. Without a front end (nbval, nbconvert) no button is ever
-pressed: the cell keeps its static figure and never waits.
-"""
+pressed: the cell keeps its static figure and never waits."""
 
 import dataclasses
 

@@ -1,7 +1,6 @@
 """Pictures of a GAN at work: image grids, loss curves, snapshots, and 2-D samples on D's surface.
 
-Images are in [-1, 1], the course's one convention; they are shown as (x + 1) / 2, clamped.
-"""
+Images are in [-1, 1], the course's one convention; they are shown as (x + 1) / 2, clamped."""
 
 import warnings
 

@@ -6,13 +6,9 @@ linear layer 1-Lipschitz. σ comes from power iteration, v ← Wᵀu/‖Wᵀu‖
 normalised as the matrix (out, in·kh·kw), as PyTorch does; that bounds the conv itself only
 up to a factor (≤ 2 for 4×4, stride 2). Notebook 07 checks this against PyTorch's version.
 
-**Self-attention**: β_ij = softmax_j(q_iᵀ k_j), o_i = Σ_j β_ij v_j over all N = H·W positions,
-q, k, v 1×1 convs; the block returns x + γ·o with γ = 0 at the start (the identity).
-
-The nets are ``ganlab.nets``'s DCGAN pair plus one attention block on the side/4 map with
-2·width channels (7×7 at 28 px, 8×8 at 32 px), as the paper's 32×32 map at 128 px; at side/2
-the N × N matrix is 16× bigger. Shapes: (B, C, H, W); N = H·W.
-"""
+**Self-attention** (``SelfAttention``) on the side/4 map with 2·width channels of ``ganlab.nets``'s
+DCGAN pair (7×7 at 28 px, 8×8 at 32 px), as the paper's 32×32 map at 128 px; at side/2 the N × N
+matrix is 16× bigger. Shapes: (B, C, H, W); N = H·W."""
 
 import torch
 from torch import nn
@@ -32,11 +28,9 @@ def spectral_norm_all(module):
 
 
 def weight_matrix(layer):
-    """A layer's weight as the matrix spectral norm acts on: (out, in·kh·kw).
-
-    Conv2d stores (out, in, kh, kw); ConvTranspose2d stores (in, out, kh, kw), so its
-    output dimension is moved first, as PyTorch's ``spectral_norm`` does (dim=1).
-    """
+    """A layer's weight as the matrix spectral norm acts on: (out, in·kh·kw). Conv2d stores
+    (out, in, kh, kw); ConvTranspose2d (in, out, kh, kw), so its output dimension is moved first,
+    as PyTorch's ``spectral_norm`` does (dim=1)."""
     w = layer.weight
     if isinstance(layer, nn.ConvTranspose2d):
         w = w.transpose(0, 1)
@@ -51,11 +45,9 @@ def layer_norms(module):
 
 
 class SelfAttention(nn.Module):
-    """x + γ·o with o_i = Σ_j softmax_j(q_iᵀ k_j) v_j over all N = H·W positions.
-
+    """x + γ·o with o_i = Σ_j β_ij v_j, β_ij = softmax_j(q_iᵀ k_j), over all N = H·W positions.
     q, k: 1×1 convs to C/``reduction`` channels (they only score pairs); v: a 1×1 conv to C.
-    γ is a learned scalar that starts at 0, so the block starts as the identity.
-    """
+    γ is a learned scalar that starts at 0, so the block starts as the identity."""
 
     def __init__(self, channels, *, reduction=8):
         super().__init__()
@@ -78,21 +70,15 @@ class SelfAttention(nn.Module):
 
 
 def sagan_generator(latent_dim, *, size=28, channels=1, width=16, attention=True):
-    """``nets.conv_generator`` with a ``SelfAttention`` on its (2·width, size/4, size/4) map.
-
-    G keeps batch norm, as in the paper. Apply ``spectral_norm_all`` to it for the paper's
-    spectral norm in G as well.
-    """
+    """``nets.conv_generator`` with a ``SelfAttention`` on its (2·width, size/4, size/4) map. G keeps
+    batch norm, as in the paper; ``spectral_norm_all(G)`` adds the paper's spectral norm in G."""
     return nets.conv_generator(latent_dim, size=size, channels=channels, width=width,
                                attention=SelfAttention if attention else None)
 
 
 def sagan_discriminator(*, size=28, channels=1, width=16, attention=True, sn=True):
-    """``nets.conv_discriminator`` with spectral norm instead of batch norm (``sn=True``)
-    and a ``SelfAttention`` after its second block, on (2·width, size/4, size/4).
-
-    ``sn=False`` keeps DCGAN's batch norm. Returns a ``nets.Discriminator``: D(x) -> score (B,).
-    """
+    """``nets.conv_discriminator`` with spectral norm instead of batch norm (``sn=False`` keeps it)
+    and a ``SelfAttention`` after its second block, on (2·width, size/4, size/4): D(x) -> score (B,)."""
     D = nets.conv_discriminator(size=size, channels=channels, width=width,
                                 norm=None if sn else nn.BatchNorm2d,
                                 attention=SelfAttention if attention else None)

@@ -1,28 +1,18 @@
 """Training steps: plain functions ``step(gan, batches) -> the numbers to log``.
 
-A step takes real data with ``real, labels = next(batches)`` (labels is None for unlabelled
-data) as often as it needs, updates the players, and returns a dict of numbers (tensors
-are fine: ``History`` makes them floats). ``ganlab.train(gan, data, step=...)`` runs any
-step with the same budgets, Ctrl-C safety, first-batch checks, NaN guard, checkpoints and
-snapshots. The notebooks write the step they teach and check it against one of these:
-
-- ``bce`` (the default): the GAN game with the non-saturating G loss (01, 02, 04);
-- ``mse``: least squares on D's probability, the seed book's first GAN (01, 02);
-- ``hinge``: the hinge loss of SNGAN and SAGAN (07);
-- ``r1``: ``bce`` plus the R1 penalty on real data (02, 04, 06);
-- ``wgan_gp``: WGAN-GP's Algorithm 1, n_critic critic updates with the gradient penalty (06);
-- ``conditional``: the game with a label y given to G and D (05).
-
-Settings go in with ``functools.partial``: ``step=partial(steps.wgan_gp, n_critic=5)``.
-"""
+A step takes real data with ``real, labels = next(batches)`` (labels None for unlabelled data)
+as often as it needs, updates the players, and returns a dict of numbers (tensors are fine).
+``ganlab.train(gan, data, step=...)`` runs any step; the notebooks write the step they teach and
+check it against one of these: ``bce`` (the default; 01, 02, 04), ``mse`` (01, 02), ``hinge``
+(07), ``r1`` (02, 04, 06), ``wgan_gp`` (06), ``conditional`` (05). Settings go in with
+``functools.partial``: ``step=partial(steps.wgan_gp, n_critic=5)``."""
 
 from .losses import BCE, HINGE, MSE, WGAN, gradient_penalty, r1_penalty
 from .paths import at_least
 
 
 def update(loss, *optimisers):
-    """One update of the optimisers' parameters on ``loss``: clear old gradients,
-    back-propagate, step."""
+    """One update of the optimisers' parameters on ``loss``: clear old gradients, back-propagate, step."""
     for opt in optimisers:
         opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -67,8 +57,7 @@ def bce(gan, batches):
 
     (1) D minimises −½[ln σ(s(x)) + ln(1 − σ(s(G(z))))]: "real" for data, "fake" for G's samples;
     (2) G minimises −ln σ(s(G(z))), not ln(1 − σ(s(G(z)))): the same goal, but with strong
-        gradients while D still rejects every fake.
-    """
+        gradients while D still rejects every fake."""
     return standard(gan, batches, loss=BCE)
 
 
@@ -86,12 +75,9 @@ def hinge(gan, batches):
 
 def r1(gan, batches, *, gamma=10.0, every=1):
     """``bce`` with the R1 penalty (Mescheder et al. 2018) in D's loss: + γ/2·E‖∇ₓs(x)‖² on real x.
-
-    Zero-centred: D is pushed to be flat where the data are, so it cannot build steep walls
-    around them and the game settles instead of circling. Lazy (StyleGAN2): with
-    ``every`` = k the penalty is paid on every k-th step only, weighted k·γ/2: the same on
-    average, for 1/k of the cost.
-    """
+    Zero-centred: D is pushed to be flat where the data are, so it cannot build steep walls around
+    them and the game settles instead of circling. Lazy (StyleGAN2): with ``every`` = k the penalty
+    is paid on every k-th step only, weighted k·γ/2: the same on average, for 1/k of the cost."""
     at_least(gamma, "gamma", 0, "the R1 weight γ ≥ 0 (10 for images in Mescheder et al.; 0 turns it off)")
     at_least(every, "every", 1, "a whole number ≥ 1 of steps between penalties (1: every step)")
     real, _ = next(batches)
@@ -112,9 +98,7 @@ def wgan_gp(gan, batches, *, n_critic=5, gp_weight=10.0):
 
     critic C: minimise E[C(x̃)] − E[C(x)] + λ·E[(‖∇C(x̂)‖₂ − 1)²], x̃ = G(z), x̂ = εx + (1 − ε)x̃,
               each on a fresh real batch (λ = ``gp_weight``, 10 in the paper);
-    G:        minimise −E[C(G(z))].
-    Logs the last critic update's numbers, the penalty and the mean gradient norm.
-    """
+    G:        minimise −E[C(G(z))]. Logs the last critic update's numbers."""
     at_least(n_critic, "n_critic", 1, "a whole number ≥ 1 of critic updates per G update (5 in the paper)")
     at_least(gp_weight, "gp_weight", 0, "the penalty weight λ ≥ 0 (10 in the paper)")
     for _ in range(n_critic):

@@ -11,8 +11,7 @@ Why each ingredient (ring8: σ = 0.01 on a circle of radius 1; grid25: σ = 0.05
   and G(z) starts as wide as the unit-scale data.
 - **Packing** (PacGAN, Lin et al. 2018): D scores m samples at once (``nets.Packed``).
 - **Linear lr decay** to 0 over the last part of the run: the step size, and with it G's
-  jitter around the modes, shrinks to nothing.
-"""
+  jitter around the modes, shrinks to nothing."""
 
 import dataclasses
 import functools
@@ -41,8 +40,7 @@ class Recipe:
     ``r1_weight`` = γ > 0 (every ``r1_every``-th step, weighted k·γ); ``loss=WGAN`` plays
     Algorithm 1 with ``n_critic`` and λ = ``gp_weight``. γ is for the unit-scale points the nets
     see (``step`` converts it), so one γ suits both mixtures. ``ema``: the decay of an EMA copy
-    of G; ``decay``: where the linear lr decay to 0 starts, as a fraction of the run.
-    """
+    of G; ``decay``: where the linear lr decay to 0 starts, as a fraction of the run."""
 
     loss: Loss = BCE
     hidden: tuple = (128, 128, 128)

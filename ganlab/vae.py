@@ -5,13 +5,12 @@ E(x) gives q(z|x) = N(μ, σ²) as (μ, ln σ²); z = μ + σ·ε, ε ~ N(0, I) 
 trick: the chance sits in ε, so gradients reach μ and σ); G(z) decodes. The step minimises
 Σ_pixels (x − G(z))² + β·KL(q(z|x) ‖ N(0, I)) per image, averaged over the batch: the negative
 ELBO for pixel noise of variance ½ on [-1, 1], up to a constant. A mean over the 784 pixels in
-place of the sum would weigh the KL 784× more for the same β.
-"""
+place of the sum would weigh the KL 784× more for the same β."""
 
 import torch
 from torch import nn
 
-from .nets import conv_generator, down_block, plan
+from .nets import conv_generator, down_path
 from .steps import update
 
 
@@ -20,12 +19,8 @@ class Encoder(nn.Module):
 
     def __init__(self, latent_dim, *, size=28, channels=1, width=16):
         super().__init__()
-        start, steps = plan(size)
-        widths = [width * 2**i for i in range(steps)]
-        blocks = [down_block(channels, widths[0], norm=None)]
-        blocks += [down_block(a, b) for a, b in zip(widths[:-1], widths[1:])]
-        self.body = nn.Sequential(*blocks, nn.Flatten())  # (B, w·2^(n−1)·s·s)
-        self.head = nn.Linear(widths[-1] * start * start, 2 * latent_dim)
+        self.body, features = down_path(size, channels, width)  # (B, w·2^(n−1)·s·s)
+        self.head = nn.Linear(features, 2 * latent_dim)
 
     def forward(self, x):
         mu, logvar = self.head(self.body(x)).chunk(2, dim=1)

@@ -3,8 +3,7 @@
 Sources, in order: the cache ``<root>/celeba_<size>.h5``; torchvision's folder layout
 ``<root>/celeba/img_align_celeba/*.jpg``; a zip (``img_align_celeba.zip`` or the Kaggle
 mirror's ``celeba.zip`` / ``archive.zip``) in ``<root>`` or ``<root>/celeba``. Attributes
-come from ``list_attr_celeba.txt`` (or the Kaggle ``.csv``) when present.
-"""
+come from ``list_attr_celeba.txt`` (or the Kaggle ``.csv``) when present."""
 
 import io
 import zipfile
@@ -40,8 +39,7 @@ def celeba(root=None, size=64):
     Images are centre-cropped to a square, resized to `size` and scaled to [-1, 1];
     attributes are float 0/1 (``.attribute_names``), and items are ``(image,)`` when no
     attribute file exists. The first call builds the cache (progress bar; an interrupted
-    build resumes); ``.tensors(n)`` loads n items into memory for ``ganlab.train``.
-    """
+    build resumes); ``.tensors(n)`` loads n items into memory for ``ganlab.train``."""
     count(size, "celeba", "size", most=MAX_SIZE, hint=" (the width of CelebA's aligned faces), e.g. 64 "
           "for the DCGAN or 32 on a CPU (the conv nets take 28 or 4·2^k: 16, 32, 64)")
     root = folder(root)
@@ -180,8 +178,7 @@ def write_fake_celeba(root, n, *, as_zip=False, seed=0):
 
     Writes ``<root>/celeba/img_align_celeba/000001.jpg ..`` (178x218 JPEGs) and
     ``<root>/celeba/list_attr_celeba.txt`` with ``FACE_ATTRIBUTES`` as the columns; with
-    ``as_zip=True`` the images go into ``<root>/img_align_celeba.zip`` instead.
-    """
+    ``as_zip=True`` the images go into ``<root>/img_align_celeba.zip`` instead."""
     from .faces import FACE_ATTRIBUTES, synthetic_faces
 
     root = folder(root)

