@@ -1,10 +1,7 @@
-"""Save and restore the full state of a training run, so that nothing is lost.
-
-A checkpoint holds ``gan.state_dict()`` (the players, their optimisers, the step counters, the
-history, the fixed noise) and every random number generator's state: loading it and training
-on gives the same numbers as never having stopped (bit for bit on CPU). It holds tensors,
-numbers, strings, lists and dicts only, read with ``torch.load(weights_only=True)``, which never
-runs code from the file."""
+"""Save and restore the full state of a training run: ``gan.state_dict()`` and every random number
+generator's state, so that loading and training on gives the same numbers as never having stopped
+(bit for bit on CPU). Tensors, numbers, strings, lists and dicts only, read with
+``torch.load(weights_only=True)``, which never runs code from the file."""
 
 import os
 import pickle
@@ -65,10 +62,8 @@ def save_checkpoint(gan, path):
 
 
 def load_checkpoint(gan, path, *, missing_ok=False):
-    """Restore ``gan`` (built with the same architecture) from ``path``, in place.
-
-    Returns True if loaded; with ``missing_ok=True`` a missing file returns False,
-    so a notebook can say ``load_checkpoint(gan, path, missing_ok=True)`` and train on."""
+    """Restore ``gan`` (built with the same architecture) from ``path``, in place. Returns True if
+    loaded; with ``missing_ok=True`` a missing file returns False, and a notebook trains on."""
     _check_gan(gan)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a folder: give the checkpoint's file, e.g. checkpoints/run.pt")
@@ -81,26 +76,23 @@ def load_checkpoint(gan, path, *, missing_ok=False):
     except _DAMAGED as err:  # an UnpicklingError stays one: the refusal to run code from a file
         text = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
         kind = pickle.UnpicklingError if isinstance(err, pickle.UnpicklingError) else RuntimeError
-        raise kind(f"cannot read the checkpoint {path}: the file is damaged (truncated or half-written, e.g. "
-                   "a copy that stopped), or holds Python objects (e.g. torch.save(model)), not a ganlab "
-                   f"checkpoint. Delete it to train afresh, or load an older checkpoint. ({text})") from err
+        raise kind(f"cannot read the checkpoint {path}: the file is damaged (half-written) or holds Python "
+                   f"objects (torch.save(model)). Delete it or load an older checkpoint ({text})") from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a ganlab checkpoint of format {FORMAT}: write one with "
-                         "ganlab.save_checkpoint, or pass another path")
+                         "ganlab.save_checkpoint")
     for name in ("G", "D", "E"):  # before loading anything, so a mismatch leaves gan untouched
         mine = getattr(gan, name)
         if (mine is None) != (name not in state["gan"]):
             had, has = ("with", "has none") if mine is None else ("without", "has one")
             raise ValueError(f"{path} was saved from a run {had} {name}; this GAN {has}: build it as saved")
         if mine is not None:
-            mine = distributed.plain(mine).state_dict()
-            _check_fits(mine, state["gan"][name], name=name, path=path)
+            _check_fits(distributed.plain(mine).state_dict(), state["gan"][name], name=name, path=path)
     gan.load_state_dict(state["gan"])
     ranks, rank = state.get("rng_ranks") or [state["rng"]], distributed.rank()
-    if len(ranks) == distributed.world():  # as many processes as wrote it: each its own generators
-        _set_rng_state(ranks[rank])
-    else:  # another process count: the weights, optimisers and counters resume; the noise cannot
-        _set_rng_state(ranks[0])
+    same = len(ranks) == distributed.world()  # as many processes as wrote it: each its own generators
+    _set_rng_state(ranks[rank if same else 0])
+    if not same:  # another process count: the weights, optimisers and counters resume; the noise cannot
         torch.manual_seed(gan.data_seed + gan.step + rank)
     return True
 

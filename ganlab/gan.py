@@ -1,9 +1,8 @@
 """A GAN's state: the players, their optimisers, the fixed noise, and how far the run got.
 
-``GAN`` holds state, not rules: *how* the players learn is a step function
-(``ganlab.steps``, or one a notebook writes) handed to ``ganlab.train``.
-``state_dict()`` / ``load_state_dict()`` are the whole run, as for a PyTorch module:
-checkpoints and the NaN guard iterate them, and keep no list of fields of their own."""
+``GAN`` holds state, not rules: *how* the players learn is a step function (``ganlab.steps``, or
+one a notebook writes) handed to ``ganlab.train``. ``state_dict()`` / ``load_state_dict()`` are the
+whole run: checkpoints and the NaN guard iterate them, and keep no list of fields of their own."""
 
 import copy
 from dataclasses import dataclass, field
@@ -86,8 +85,7 @@ class GAN:
                 if getattr(self, name) is None:
                     raise ValueError(f"the state holds {name}, but this GAN has none: build it as saved")
                 plain(getattr(self, name)).load_state_dict(state[name])  # optimisers follow their params
-        for name in self._VALUES:
-            value = state[name]
+        for name, value in ((n, state[n]) for n in self._VALUES):
             setattr(self, name, value.to(self.device) if isinstance(value, torch.Tensor) else value)
 
 
@@ -99,9 +97,8 @@ def _check_latent_dim(G, latent_dim, device, labels):
         with torch.no_grad(), evaluating(G):
             G(torch.zeros(2, latent_dim, device=device), *y)
     except RuntimeError as err:
-        raise ValueError(f"G cannot take z of shape (batch, {latent_dim}) (latent_dim={latent_dim}): "
-                         f"{str(err).splitlines()[0]}. Build G with the GAN's latent_dim, or pass "
-                         "GAN(..., latent_dim=) the size G was built for") from None
+        raise ValueError(f"G cannot take z of shape (batch, {latent_dim}): {str(err).splitlines()[0]}. "
+                         "Build G with the GAN's latent_dim, or give GAN(latent_dim=) G's size") from None
 
 
 def _check_optimiser(opt, net, name):

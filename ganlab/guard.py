@@ -1,10 +1,9 @@
-"""The NaN guard: a loss or a weight that turns inf or NaN stops training with the likely
-fixes, after the GAN is put back to its last finite state, so nothing learned is lost.
+"""The NaN guard: a loss or a weight that turns inf or NaN stops training with the likely fixes,
+after the GAN is put back to its last finite state, so nothing learned is lost.
 
-Why a CPU copy every ``GOOD_EVERY`` = 50 steps: for the MNIST MLP on one thread a checked
-copy takes ~1.6 ms against a ~12 ms step, so a copy every step would cost ~13 %, every 50
-steps ~0.3 % (``benchmarks/guard_cost.py``). The copy is checked because an update can leave
-inf/NaN weights or Adam moments behind a finite loss."""
+Why a CPU copy every ``GOOD_EVERY`` = 50 steps: for the MNIST MLP on one thread a checked copy takes
+~1.6 ms against a ~12 ms step: ~13 % every step, ~0.3 % every 50 (``benchmarks/guard_cost.py``).
+The copy is checked because an update can leave inf/NaN weights or Adam moments behind a finite loss."""
 
 import math
 
@@ -66,11 +65,6 @@ class Guard:
         self.state, self.rows, self.snapshots = state, len(gan.history.rows), len(gan.history.snapshots)
         return True
 
-    def restore(self, gan):
-        gan.load_state_dict(self.state)  # a deep copy: the kept state stays as it was
-        del gan.history.rows[self.rows:]
-        del gan.history.snapshots[self.snapshots:]
-
     def stop(self, gan, row, *, step_name, checkpoint):
         """Restore the last finite state, save it, and raise NonFiniteLoss with the likely fixes."""
         step = gan.step
@@ -80,14 +74,14 @@ class Guard:
                 else "the weights (or optimiser state) became inf/NaN, though the losses were still finite")
         lrs = ", ".join(f"{name}: {type(opt).__name__} lr={opt.param_groups[0]['lr']:g}"
                         for name in ("opt_G", "opt_D", "opt_E") if (opt := getattr(gan, name)) is not None)
-        self.restore(gan)
+        gan.load_state_dict(self.state)  # a deep copy: the kept state stays as it was
+        del gan.history.rows[self.rows:], gan.history.snapshots[self.snapshots:]
         if checkpoint:
             save_checkpoint(gan, checkpoint)  # never leave a NaN model in the checkpoint
-        causes = [f"a learning rate too high ({lrs}): try one 10x smaller (DCGAN: Adam lr=2e-4, "
-                  "betas=(0.5, 0.999))",
+        causes = [f"a learning rate too high ({lrs}): try one 10x smaller (DCGAN: Adam lr=2e-4, β₁ 0.5)",
                   "data not scaled as G's output is (images as floats in [-1, 1] for a tanh G): scale them",
-                  "a WGAN critic trained without its penalty: its scores can grow without bound "
-                  "(steps.wgan_gp with gp_weight=10); far larger penalty weights are unstable too"]
+                  "a WGAN critic trained without its penalty (steps.wgan_gp with gp_weight=10): its scores "
+                  "grow without bound; far larger penalty weights are unstable too"]
         raise NonFiniteLoss(
             f"training stopped at step {step}{f' ({step_name})' if step_name else ''}: {what} ({logged})."
             "\nLikely causes:\n  - " + "\n  - ".join(causes)
