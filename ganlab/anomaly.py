@@ -113,7 +113,6 @@ def conv_encoder(latent_dim, *, size=28, channels=1, width=16):
 
 def bigan_step(gan, batches, *, loss=BCE):
     """One BiGAN step (Donahue et al. 2017): ``gan`` holds G, the encoder E and the joint D(x, z).
-
     (1) D: minimise loss.d(D(x, E(x)), D(G(z), z)): tell the encoder's pairs from G's.
     (2) G and E together: the same loss with the pairs swapped (non-saturating): each wants D to
         mistake its pair for the other kind, which can only happen when E inverts G."""

@@ -13,7 +13,6 @@ from torch import nn
 class EMA:
     """A frozen copy ``self.G`` of ``G`` whose weights trail G's: call ``update()`` after
     each G step, or pass the EMA to ``train(..., callbacks=[ema])``.
-
     ``warmup=True`` uses β_t = min(β, (1 + t)/(10 + t)), so early steps are not averaged
     with the random initial weights."""
 

@@ -5,7 +5,6 @@ import torch
 
 class History:
     """Logged rows (step, losses, D(x), D(G(z)), seconds, ...) and fixed-noise snapshots.
-
     ``.frame`` is a pandas DataFrame with one row per logged step."""
 
     def __init__(self):

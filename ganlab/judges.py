@@ -1,12 +1,11 @@
 """Judges: small classifiers trained on this machine once, cached, and used to measure generators.
 
 ``mnist_judge`` reads digits (10 classes, softmax); ``face_judge`` the synthetic stand-in's
-attributes (K yes/no questions, K sigmoids; it knows nothing of real CelebA photographs). Both
-take images in [-1, 1] and offer ``features(x)`` (B, F), the space ``ganlab.metrics`` measures
-in; ``probs(x)``, (B, 10) or (B, K); and ``accuracy``, held out (a float, or one per attribute).
-Nothing is downloaded: a judge is trained once, on one thread from a fixed seed, and cached
-under ``data_root()`` while its fingerprint (recipe, and the stand-in's drawing) still matches.
-``quick=True`` trains less with the *same* network, so every mode measures in the same space."""
+attributes (K yes/no questions, K sigmoids; it knows nothing of CelebA). Both take images in
+[-1, 1] and offer ``features(x)`` (B, F), the space ``ganlab.metrics`` measures in; ``probs(x)``;
+and ``accuracy``, held out. Nothing is downloaded: a judge is trained once, on one thread from a
+fixed seed, and cached under ``data_root()`` while its fingerprint (recipe, and the stand-in's
+drawing) matches. ``quick=True`` trains less with the *same* network: one feature space."""
 
 import os
 import time
@@ -42,8 +41,7 @@ class MnistJudge(_Judge):
         super().__init__()
         self.body = nn.Sequential(*_conv_block(1, width), *_conv_block(width, 2 * width), nn.Flatten(),
                                   nn.Linear(2 * width * 49, feature_dim), nn.ReLU())
-        self.head = nn.Linear(feature_dim, 10)
-        self.accuracy = float("nan")
+        self.head, self.accuracy = nn.Linear(feature_dim, 10), float("nan")
 
     def features(self, x):
         if tuple(x.shape[1:]) not in ((1, 28, 28), (28, 28), (784,)):
@@ -64,8 +62,7 @@ class FaceJudge(_Judge):
         self.attributes = list(attributes)
         self.body = nn.Sequential(*_conv_block(3, 16), *_conv_block(16, 32), *_conv_block(32, 64),
                                   nn.Flatten())  # (B, 64·4·4)
-        self.head = nn.Linear(64 * (FACE_SIZE // 8) ** 2, len(self.attributes))
-        self.accuracy = {}
+        self.head, self.accuracy = nn.Linear(64 * (FACE_SIZE // 8) ** 2, len(self.attributes)), {}
 
     def features(self, x):
         if x.ndim != 4 or x.shape[1] != 3 or x.shape[2] != x.shape[3] or x.shape[2] < 16:

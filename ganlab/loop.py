@@ -129,7 +129,6 @@ def train(gan, data, *, step=bce, batch_size=64, steps=None, epochs=None, minute
           checks=True):
     """Call ``step(gan, batches)`` until ``gan.step`` reaches ``steps``, or ``gan.batches_seen``
     reaches ``epochs`` passes over ``data``, or ``minutes`` of wall clock have passed.
-
     ``checkpoint`` (a path) is written every ``checkpoint_every`` steps, at the end, and when
     Ctrl-C stops the run. ``callbacks`` are called as ``fn(gan, row)`` after every step. An inf or
     NaN stops the run with ``guard.NonFiniteLoss``, once the last finite state is restored (and

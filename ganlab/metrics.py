@@ -141,7 +141,6 @@ def _fid(f_real, f_fake):
 def standardise(f_real, f_fake):
     """Both feature sets in units of the real set's per-feature spread: z = (f − μ_real) / σ̃,
     σ̃ = max(σ_real, σ_min) with σ_min = ``SD_FLOOR`` × the median σ_real of the features kept.
-
     Features constant on real data are dropped; the floor stops a nearly dead one (active on a
     few real digits) becoming a huge axis (real-vs-real FID jumped between 3 and 18 without it)."""
     f_real = rows(f_real, "the real features").double().numpy()

@@ -35,7 +35,6 @@ attributes), and say so wherever it is shown."""
 
 def celeba(root=None, size=64):
     """CelebA as an HDF5-backed Dataset of ``(image (3, size, size), attributes (40,))``.
-
     Images are centre-cropped to a square, resized to `size` and scaled to [-1, 1];
     attributes are float 0/1 (``.attribute_names``), and items are ``(image,)`` when no
     attribute file exists. The first call builds the cache (progress bar; an interrupted
@@ -175,7 +174,6 @@ def load_face(data, size, *, where):
 
 def write_fake_celeba(root, n, *, as_zip=False, seed=0):
     """A CelebA-shaped stand-in made of synthetic faces, for tests and rehearsals.
-
     Writes ``<root>/celeba/img_align_celeba/000001.jpg ..`` (178x218 JPEGs) and
     ``<root>/celeba/list_attr_celeba.txt`` with ``FACE_ATTRIBUTES`` as the columns; with
     ``as_zip=True`` the images go into ``<root>/img_align_celeba.zip`` instead."""

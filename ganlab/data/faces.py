@@ -28,7 +28,6 @@ CHUNK = 64  # images rendered at once: small temporaries stay in cache (measured
 
 def synthetic_faces(n, size=64, seed=0):
     """``TensorDataset(images (n, 3, size, size) float32, attributes (n, K) float32 0/1)``.
-
     Column k of the attributes is ``FACE_ATTRIBUTES[k]``. Pixels are in [-1, 1]. The same
     `seed` gives the same faces, whatever `n`'s chunking. About 2,000+ images/s at 64×64 on a 2-core CPU."""
     n = count(n, "synthetic_faces", "n", hint=" (the number of faces)")
@@ -76,7 +75,6 @@ def _draw_params(attrs, gen):
 
 def _render(p, size):
     """Paint a chunk: p holds (B, 1, 1) numbers and (B, 3, 1, 1) colours -> (B, 3, S, S).
-
     Speed comes from separability: every shape is built from pieces along x, (B, 1, S),
     and along y, (B, S, 1), so most shapes cost one or two full-size (B, S, S) operations."""
     axis = (torch.arange(size, device="cpu") + 0.5) * (2.0 / size) - 1.0  # pixel centres in [-1, 1]

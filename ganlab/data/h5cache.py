@@ -71,7 +71,6 @@ def _scale(array):
 
 class H5Images(Dataset):
     """Images (and attributes) from a finished cache, as float32 in [-1, 1].
-
     Item i is ``(image (3, S, S), attributes (K,))``, or ``(image,)`` without attributes.
     The HDF5 file opens on first use in each process (h5py handles must not cross a
     fork), so ``DataLoader(..., num_workers=2)`` works."""

