@@ -1,12 +1,9 @@
 """A 2-D GAN playground: pick a mixture, a recipe, the learning rate, n_critic and the penalty
 weight, press train, and watch the samples and the critic's surface move. Widgets only: the
-recipes are ``ganlab.toy2d``'s, the drawing is ``ganlab.plot.draw_2d``.
-
-``Playground().show()`` trains one short burst and draws it as an ordinary figure, then
-displays ipywidgets controls. Each press of "train" runs another burst in the button's
-callback (the button reads "training…" meanwhile) and redraws that figure in place, with
-the live score in its title. Without a front end (nbval, nbconvert) no button is ever
-pressed: the cell keeps its static figure and never waits."""
+recipes are ``ganlab.toy2d``'s, the drawing is ``ganlab.plot.draw_2d``. ``Playground().show()``
+draws one short burst as an ordinary figure, then the controls; each press of "train" runs
+another burst and redraws that figure in place. Without a front end (nbval, nbconvert) no button
+is ever pressed: the cell keeps its static figure and never waits."""
 
 import dataclasses
 

@@ -35,11 +35,10 @@ SCALE = {"ring8": 2**-0.5, "grid25": 2 * 2**0.5}  # per-coordinate std of each m
 class Recipe:
     """A GAN for 2-D points and how to train it. G: a ReLU MLP z ~ N(0, I) -> R² (no output
     squashing); D: an MLP with LeakyReLU(``d_slope``) (0: ReLU) on packs of ``pack`` points.
-    ``loss=BCE`` plays the non-saturating GAN, with the R1 penalty γ/2·E‖∇D(x)‖² when
-    ``r1_weight`` = γ > 0 (every ``r1_every``-th step, weighted k·γ); ``loss=WGAN`` plays
-    Algorithm 1 with ``n_critic`` and λ = ``gp_weight``. γ is for the unit-scale points the nets
-    see (``step`` converts it), so one γ suits both mixtures. ``ema``: the decay of an EMA copy
-    of G; ``decay``: where the linear lr decay to 0 starts, as a fraction of the run."""
+    ``loss=BCE`` plays the non-saturating GAN, with R1 (``steps.r1``) when ``r1_weight`` = γ > 0;
+    ``loss=WGAN`` plays Algorithm 1 with ``n_critic`` and λ = ``gp_weight``. γ is for the
+    unit-scale points the nets see (``step`` converts it), so one γ suits both mixtures. ``ema``:
+    an EMA copy's decay; ``decay``: where the linear lr decay to 0 starts, as a share of the run."""
 
     loss: Loss = BCE
     hidden: tuple = (128, 128, 128)

@@ -1,10 +1,9 @@
 """An image cache in one HDF5 file: built once (resumable), read lazily by each worker.
 
-File layout: ``images`` (N, 3, S, S) uint8, one compressed chunk per image (random access
-reads one chunk); optional ``attributes`` (N, K) uint8 0/1 with their names in
-``attrs["attribute_names"]``; ``attrs["done"]`` counts the images written so far and
-``attrs["complete"]`` is set last. The file is built under ``<name>.partial`` and renamed
-only when complete, so a file with the final name is always a finished cache."""
+File layout: ``images`` (N, 3, S, S) uint8, one compressed chunk per image (random access reads
+one chunk); optional ``attributes`` (N, K) uint8 0/1, named in ``attrs["attribute_names"]``;
+``attrs["done"]`` counts the images written, ``attrs["complete"]`` is set last. The file is built
+under ``<name>.partial`` and renamed when complete: a file with the final name is finished."""
 
 import os
 import zlib
