@@ -18,7 +18,7 @@ OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
 # Full-mode seconds per notebook: docs/results.md's "What a run costs" table (CPU seconds of one
 # full cpu-profile run, one torch thread, 2026-12-07). tests/test_doctor.py keeps the two equal.
 REFERENCE_SECONDS = {"01_pattern_1010": 10, "02_mnist_gan": 279, "03_celeba_faces": 199,
-                     "04_dcgan": 134, "05_conditional_gan": 178, "06_wgan_gp": 199, "07_sagan": 97,
+                     "04_dcgan": 135, "05_conditional_gan": 178, "06_wgan_gp": 199, "07_sagan": 97,
                      "08_anomaly_detection": 165, "09_vae_vs_gan": 101, "10_cyclegan": 79}
 # probe() on an idle 2-core AMD EPYC, one thread: the median of six five-second runs
 # (10,500-12,300) on 2026-12-04.
