@@ -16,10 +16,11 @@ if not __package__:  # run by path (make doctor): the table appears even if `imp
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "h5py")
 OPTIONAL = ("jupyterlab",)  # make lab installs it; Colab and VS Code do without
 # Full-mode seconds per notebook: docs/results.md's "What a run costs" table (CPU seconds of one
-# full cpu-profile run, one torch thread, 2026-12-07). tests/test_doctor.py keeps the two equal.
-REFERENCE_SECONDS = {"01_pattern_1010": 10, "02_mnist_gan": 279, "03_celeba_faces": 199,
-                     "04_dcgan": 135, "05_conditional_gan": 178, "06_wgan_gp": 199, "07_sagan": 97,
-                     "08_anomaly_detection": 165, "09_vae_vs_gan": 101, "10_cyclegan": 79}
+# full cpu-profile run, one torch thread, 2026-12-08). tests/test_doctor.py keeps the two equal.
+REFERENCE_SECONDS = {"01_pattern_1010": 15, "02_mnist_gan": 182, "03_celeba_faces": 279,
+                     "04_dcgan": 157, "05_conditional_gan": 226, "06_wgan_gp": 280,
+                     "07_sagan": 201, "08_anomaly_detection": 220, "09_vae_vs_gan": 121,
+                     "10_cyclegan": 137}
 # probe() on an idle 2-core AMD EPYC, one thread: the median of six five-second runs
 # (10,500-12,300) on 2026-12-04.
 REFERENCE_IMAGES_PER_S = 11_300
